@@ -9,6 +9,7 @@ pkgs=(
 	libyaml-dev libjson-c-dev libncurses-dev libseccomp-dev libssl-dev
 	libcmocka-dev libclang-rt-14-dev
 	git python3 iproute2 util-linux procps
+	qemu-system-x86 busybox-static cpio
 )
 missing=()
 for p in "${pkgs[@]}"; do

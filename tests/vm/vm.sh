@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boot Debian's cloud kernel (6.1, BPF-LSM built in) under qemu (TCG, no KVM
+# needed) from an initramfs holding busybox, the actplane binary and its
+# libraries, run one script inside, and print its output. The VM's exit
+# status is the script's: it prints "AP-VM-EXIT <rc>" last, which we parse.
+#
+#   tests/vm/vm.sh [--no-lsm] SCRIPT [FILES...]
+#
+# FILES are copied to /work in the guest next to SCRIPT. The kernel package
+# is fetched with apt-get download into $OUTPUT/vm on first use.
+set -eu
+cd "$(dirname "$0")/../.."
+OUTPUT=${OUTPUT:-build}
+VMDIR=$PWD/$OUTPUT/vm
+LSM="landlock,lockdown,yama,bpf"
+if [ "${1:-}" = "--no-lsm" ]; then LSM="landlock,lockdown,yama"; shift; fi
+script=$1; shift
+mkdir -p "$VMDIR"
+
+kernel() {
+	local k
+	k=$(ls "$VMDIR"/kernel/boot/vmlinuz-* 2>/dev/null | head -n1 || true)
+	if [ -z "$k" ]; then
+		(
+			cd "$VMDIR"
+			resolve() {
+				apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+					sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -n1
+			}
+			pkg=$(resolve)
+			[ -n "$pkg" ] || { apt-get update -qq >/dev/null 2>&1; pkg=$(resolve); }
+			[ -n "$pkg" ] || { echo "vm: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 1; }
+			apt-get download -q "$pkg" >/dev/null 2>&1 ||
+				{ echo "vm: apt-get download $pkg failed" >&2; exit 1; }
+			rm -rf kernel && mkdir kernel && dpkg-deb -x linux-image-*.deb kernel
+		)
+		k=$(ls "$VMDIR"/kernel/boot/vmlinuz-* | head -n1)
+	fi
+	echo "$k"
+}
+
+# Copy a binary and the shared libraries it needs into the initramfs tree.
+add_bin() {
+	local root=$1 bin=$2 dest=${3:-$2} lib
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$bin" "$root$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+build_initramfs() {
+	local root=$VMDIR/root f
+	rm -rf "$root" && mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,work,etc,root}
+	cp /bin/busybox "$root/bin/busybox"
+	for f in $("$root/bin/busybox" --list); do
+		[ -e "$root/bin/$f" ] || ln -s busybox "$root/bin/$f"
+	done
+	add_bin "$root" "$OUTPUT/actplane" /usr/local/bin/actplane
+	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
+	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
+	echo "root:x:0:" > "$root/etc/group"
+	echo "nogroup:x:65534:" >> "$root/etc/group"
+	cp "$script" "$root/work/test.sh"
+	for f in "$@"; do cp -r "$f" "$root/work/"; done
+	cat > "$root/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+echo "AP-VM-LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
+cd /work
+export PATH=/usr/local/bin:/bin:/sbin AP_BIN=/usr/local/bin/actplane
+sh /work/test.sh
+echo "AP-VM-EXIT $?"
+poweroff -f
+INIT
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$VMDIR/initrd.gz"
+}
+
+command -v qemu-system-x86_64 >/dev/null || { echo "vm: qemu-system-x86_64 missing (scripts/deps.sh installs it)" >&2; exit 1; }
+k=$(kernel)
+build_initramfs "$@"
+out=$VMDIR/console.log
+timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot -nic none \
+	-kernel "$k" -initrd "$VMDIR/initrd.gz" \
+	-append "console=ttyS0 quiet panic=-1 lsm=$LSM" > "$out" 2>&1 || true
+# drop the firmware's terminal escapes, keep what the guest printed
+clean=$(tr -d '\r' < "$out" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g')
+printf '%s\n' "$clean" | sed -n '/^AP-VM-LSM/,$p' | grep -v -e '^AP-VM-EXIT' -e 'reboot: Power down'
+rc=$(printf '%s\n' "$clean" | sed -n 's/^AP-VM-EXIT \([0-9]*\)$/\1/p' | tail -n1)
+[ -n "$rc" ] || { echo "vm: the guest did not finish (see $out)"; tail -5 "$out"; exit 1; }
+exit "$rc"
