@@ -152,6 +152,36 @@ struct ap_effective_rule {
 
 enum ap_guard_mode { AP_GUARD_ENFORCE = 0, AP_GUARD_NOTIFY_ONLY };
 
+/* Form B: one entry of `rules:`. Its DSL rules are prog.rules[first_rule ..
+ * first_rule + nrules); `bind` may name the block key or a rule. */
+struct ap_rule_block {
+	const char *name;
+	struct ap_span loc;      /* the key */
+	uint32_t src;            /* source index of its DSL block */
+	uint32_t first_rule, nrules;
+	bool broken;             /* its text was missing or unreadable (already
+				  * reported): binds naming it are not */
+};
+
+/* Form B: `bind: [{rule: R, mode: default|locked}]` */
+struct ap_bind {
+	const char *rule;
+	struct ap_span loc;      /* the rule name */
+	enum ap_bind_mode mode;
+};
+
+struct ap_domain {
+	const char *name;
+	struct ap_span loc;      /* the key */
+	const char *parent;      /* NULL: a root domain */
+	struct ap_span parent_loc;
+	struct ap_bind *binds;
+	uint32_t nbinds;
+	const char **disable;
+	struct ap_span *disable_loc;
+	uint32_t ndisable;
+};
+
 struct ap_policy {
 	struct ap_arena *arena;
 	struct ap_src *srcs;
@@ -174,7 +204,9 @@ struct ap_policy {
 	const char **seed;       /* run.seed label names */
 	struct ap_span *seed_loc;
 	uint32_t nseed;
-	bool seed_given;         /* run.seed present (else default: AGENT if declared) */
+	bool seed_given;         /* run.seed present; when false, seed already
+				  * holds the default: [AGENT] if a source
+				  * declares AGENT, else nothing */
 
 	const char *feedback_path; /* feedback.path, NULL = default */
 
@@ -182,6 +214,17 @@ struct ap_policy {
 	uint32_t guard_allow;    /* AP_GUARD_* bits lowered by `guard: {allow: [...]}` */
 
 	uint8_t sha256[32];      /* of the policy file bytes (or --rule text) */
+
+	/* form B structure, as written (empty in form A) */
+	struct ap_rule_block *blocks;
+	uint32_t nblocks;
+	struct ap_domain *domains;
+	uint32_t ndomains;
+	const char *default_domain;
+	struct ap_span default_domain_loc;
+	struct ap_span domains_loc;  /* the `domains` key */
+
+	size_t srcs_cap;         /* allocation bookkeeping for srcs */
 };
 
 #endif /* AP_POLICY_AST_H */

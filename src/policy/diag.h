@@ -35,6 +35,8 @@ struct ap_diags {
 	unsigned n, cap;
 	unsigned nerrors, nwarnings;
 	unsigned max_errors;     /* stop recording errors past this; 0 = 50 */
+	bool dropping;           /* internal: the last error was past the limit,
+				  * so its notes are dropped too */
 };
 
 void ap_diags__add(struct ap_diags *d, enum ap_diag_level lvl,
