@@ -7,10 +7,12 @@
  * 2. Byte classes: the coarsest partition of 0..255 that no token set
  *    splits, with NUL, '/', and the AP_DFA_PREFIX_* bytes alone.
  * 3. Subset construction over the union of the NFAs, with a hash set of
- *    canonical (sorted) NFA-state sets and hard limits on states and on
- *    the bytes those sets take, so a pathological policy fails fast with
- *    -E2BIG instead of consuming memory.
- * 4. Moore refinement starting from "same accept set" to the minimal DFA.
+ *    NFA-state sets and hard limits on states and on the bytes those sets
+ *    take, so a pathological policy fails fast with -E2BIG instead of
+ *    consuming memory. A state's successors are built once per block of
+ *    classes its members cannot tell apart, not once per class.
+ * 4. Hopcroft refinement starting from "same accept set" to the minimal
+ *    DFA (dfa_min.c).
  * 5. BFS renumbering from the start state in class order (dead = 0,
  *    start = 1), accept sets numbered by first appearance: the output is a
  *    pure function of the patterns and their order.
@@ -35,6 +37,8 @@
  * sooner: minimization removed a third of the states at most on the
  * benchmarks (bench/compile_dfa.c), and a premature "too big" only costs a
  * split, never a wrong answer. */
+_Static_assert(BUILD_MAX_STATES <= AP_DFA_MIN_MAX_STATES,
+	       "every unminimized automaton can be minimized");
 #define SPLIT_MAX_STATES (AP_MAX_DFA_STATES + AP_MAX_DFA_STATES / 2)
 
 struct pat {
@@ -167,6 +171,15 @@ static uint64_t hash_words(const uint32_t *w, size_t n, uint64_t h)
 	return h ^ h >> 29 ^ h >> 41;
 }
 
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ x >> 33;
+}
+
 /* ---- construction state ---- */
 
 struct nfa {
@@ -174,18 +187,31 @@ struct nfa {
 	uint32_t *pat;      /* pattern index of each state */
 	uint8_t *flags;     /* NF_* */
 	uint8_t *skip;      /* epsilon jump, 0 = none */
-	uint64_t (*mask)[4]; /* class mask of the token at this position */
+	uint32_t *mid;      /* id of the class mask of the token here */
+	uint64_t *key;      /* random word per state: a set hashes to their sum */
+	uint64_t (*mask)[4]; /* the distinct class masks, by id */
+	size_t nmask;
+	/* epsilon closure of each state, clon[g] members from clo[clooff[g]]
+	 * (0: not kept, follow the moves) */
+	uint32_t *clooff, *clo;
+	uint8_t *clon;
+	uint32_t *move;     /* where a byte of the token leads: g, or g + 1 */
 };
 #define NF_STAR   0x01
 #define NF_ACCEPT 0x04
 
+/* DFA states: NFA-state sets, stored unsorted (a set's hash is the sum of
+ * its members' keys, so it needs no canonical order). */
 struct subsets {
-	uint32_t *words;    /* concatenated sorted NFA-state sets */
+	uint32_t *words;    /* concatenated NFA-state sets */
 	size_t nwords, capwords;
 	uint32_t *off, *len;
+	uint64_t *hash;
 	uint8_t *is_start;
 	size_t n, cap;
-	uint32_t *table;    /* open addressing, UINT32_MAX empty */
+	/* open addressing, UINT64_MAX empty: the hash's high half above the
+	 * state id, so a probe rejects most candidates without a cache miss */
+	uint64_t *table;
 	size_t tcap;
 };
 
@@ -210,25 +236,82 @@ struct build {
 	struct ap_accept_set *sets;
 	size_t nsets, capsets;
 	uint16_t *acctab;   /* ACC_TABLE slots of set ids, 0 empty */
-	uint32_t *seeds;    /* members bucketed by class (successors()) */
-	size_t capseeds;
-	uint32_t bstart[257], bfill[256];
-	uint32_t *stamp;    /* per NFA state, for dedup while collecting */
+	uint32_t *stamp;    /* per NFA state: member of the set being built */
 	uint32_t curstamp;
-	uint32_t *tmp;      /* collected set */
-	size_t ntmp, captmp;
+	uint32_t *mstamp;   /* per mask id: seen in the current state */
+	uint32_t *mlist;    /* the current state's distinct mask ids */
+	uint32_t *mhead;    /* per mask id: its first member in the state */
+	uint32_t *mnext;    /* per member index: the next one of its mask */
+	uint64_t cblk[256][4]; /* classes no member tells apart (successors()) */
+	uint64_t allcls[4];
+	uint32_t *tmp;      /* collected set, at most nfa.n members */
+	size_t ntmp;
+	uint64_t tmpsum;    /* sum of the collected members' keys */
 };
 
-static void compute_classes(struct build *B)
+/* Distinct byte (or class) sets by id: policies repeat a few token sets
+ * (wildcards, '/', common letters) across thousands of tokens. */
+struct settab {
+	uint64_t (*set)[4];
+	uint32_t *tab;      /* open addressing, UINT32_MAX empty */
+	size_t n, tcap;
+};
+
+static int settab_init(struct settab *t, size_t max)
+{
+	t->n = 0;
+	t->tcap = 64;
+	while (t->tcap < 2 * max)
+		t->tcap *= 2;
+	t->set = malloc(max * sizeof(*t->set));
+	t->tab = malloc(t->tcap * sizeof(*t->tab));
+	if (!t->set || !t->tab)
+		return -ENOMEM;
+	memset(t->tab, 0xff, t->tcap * sizeof(*t->tab));
+	return 0;
+}
+
+static void settab_free(struct settab *t)
+{
+	free(t->set);
+	free(t->tab);
+}
+
+/* Id of s, a new one (== t->n - 1 on return) when not seen before; the
+ * table was sized for every set that can come. */
+static uint32_t settab_id(struct settab *t, const uint64_t s[4])
+{
+	uint64_t h = mix64(s[0] ^ mix64(s[1] ^ mix64(s[2] ^ mix64(s[3]))));
+	size_t k;
+
+	for (k = h & (t->tcap - 1); t->tab[k] != UINT32_MAX;
+	     k = (k + 1) & (t->tcap - 1))
+		if (!memcmp(t->set[t->tab[k]], s, sizeof(t->set[0])))
+			return t->tab[k];
+	memcpy(t->set[t->n], s, sizeof(t->set[0]));
+	t->tab[k] = t->n;
+	return t->n++;
+}
+
+static int compute_classes(struct build *B)
 {
 	const struct ap_dfa_builder *b = B->b;
 	uint8_t cls[256], map[512];
+	struct settab st;
+	size_t ntok = 4;
 	unsigned n = 1;
+	int ret;
 
-	/* refine "all bytes equal" by every token set and the fixed singletons */
+	for (size_t p = 0; p < b->npats; p++)
+		ntok += b->pats[p].prog.ntok;
+	ret = settab_init(&st, ntok);
+	if (ret)
+		goto cleanup;
+	/* refine "all bytes equal" by every distinct token set and the fixed
+	 * singletons (the coarsest partition does not depend on the order) */
 	memset(cls, 0, sizeof(cls));
 	for (size_t p = 0; p <= b->npats; p++) {
-		size_t ntok = p < b->npats ? b->pats[p].prog.ntok : 4;
+		ntok = p < b->npats ? b->pats[p].prog.ntok : 4;
 
 		for (size_t t = 0; t < ntok; t++) {
 			uint64_t single[4] = { 0 };
@@ -243,6 +326,8 @@ static void compute_classes(struct build *B)
 				};
 				single[fixed[t] >> 6] = 1ull << (fixed[t] & 63);
 			}
+			if (settab_id(&st, set) != st.n - 1)
+				continue;
 			memset(map, 0xff, 2 * n);
 			for (unsigned c = 0; c < 256; c++) {
 				unsigned k = cls[c] * 2 + ap_gset_has(set, c);
@@ -264,57 +349,60 @@ static void compute_classes(struct build *B)
 	}
 	B->cls_arg = B->cls[(unsigned char)AP_DFA_PREFIX_ARG];
 	B->cls_unix = B->cls[(unsigned char)AP_DFA_PREFIX_UNIX];
+cleanup:
+	settab_free(&st);
+	return ret;
 }
 
-static int build_nfa(struct build *B)
-{
-	struct nfa *N = &B->nfa;
-	size_t g = 0;
-
-	for (size_t p = 0; p < B->npats; p++)
-		N->n += B->pats[p]->prog.ntok + 1;
-	N->pat = calloc(N->n + 1, sizeof(*N->pat));
-	N->flags = calloc(N->n + 1, sizeof(*N->flags));
-	N->skip = calloc(N->n + 1, sizeof(*N->skip));
-	N->mask = calloc(N->n + 1, sizeof(*N->mask));
-	B->stamp = calloc(N->n + 1, sizeof(*B->stamp));
-	if (!N->pat || !N->flags || !N->skip || !N->mask || !B->stamp)
-		return -ENOMEM;
-	for (size_t p = 0; p < B->npats; p++) {
-		const struct ap_gprog *pr = &B->pats[p]->prog;
-
-		for (size_t i = 0; i <= pr->ntok; i++, g++) {
-			N->pat[g] = p;
-			if (i == pr->ntok) {
-				N->flags[g] = NF_ACCEPT;
-				continue;
-			}
-			N->flags[g] = pr->tok[i].star ? NF_STAR : 0;
-			N->skip[g] = pr->tok[i].skip;
-			for (unsigned c = 0; c < 256; c++)
-				if (ap_gset_has(pr->tok[i].set, c))
-					N->mask[g][B->cls[c] >> 6] |=
-						1ull << (B->cls[c] & 63);
-		}
-	}
-	return 0;
-}
-
-/* Add g and its epsilon closure to B->tmp. The star chain goes first and
- * skips after it, so the members come out (nearly) ascending. */
-static int tmp_add_closure(struct build *B, uint32_t g)
+/* Add g and its epsilon closure to B->tmp, following the epsilon moves
+ * (the closures too long to keep in nfa.clo). */
+static void tmp_add_closure(struct build *B, uint32_t g)
 {
 	uint32_t first = g, last;
 
 	/* a member already in the set brought its whole closure with it */
 	if (B->stamp[g] == B->curstamp)
-		return 0;
+		return;
 	for (;; g++) {
 		if (B->stamp[g] != B->curstamp) {
 			B->stamp[g] = B->curstamp;
-			if (grow((void **)&B->tmp, &B->captmp, B->ntmp + 1,
-				 sizeof(*B->tmp)))
-				return -ENOMEM;
+			B->tmp[B->ntmp++] = g;
+			B->tmpsum += B->nfa.key[g];
+		}
+		if (!(B->nfa.flags[g] & NF_STAR))
+			break;
+	}
+	last = g;
+	for (g = first; g <= last; g++)
+		if (B->nfa.skip[g])
+			tmp_add_closure(B, g + B->nfa.skip[g]);
+}
+
+static void tmp_reset(struct build *B)
+{
+	B->curstamp++;
+	B->ntmp = 0;
+	B->tmpsum = 0;
+}
+
+/* Closures are a few states each, but a glob of many directory groups
+ * (a/ ** / ** / ** ...) has closures as long as itself: those stay
+ * computed on the fly so the lists take at most CLO_MAX words a state. */
+#define CLO_MAX 16
+
+/* tmp_add_closure() that gives up (false) past CLO_MAX members, so that
+ * the lists cost O(CLO_MAX) per state however long the closures get. */
+static bool closure_capped(struct build *B, uint32_t g)
+{
+	uint32_t first = g, last;
+
+	if (B->stamp[g] == B->curstamp)
+		return true;
+	for (;; g++) {
+		if (B->stamp[g] != B->curstamp) {
+			if (B->ntmp == CLO_MAX)
+				return false;
+			B->stamp[g] = B->curstamp;
 			B->tmp[B->ntmp++] = g;
 		}
 		if (!(B->nfa.flags[g] & NF_STAR))
@@ -322,45 +410,107 @@ static int tmp_add_closure(struct build *B, uint32_t g)
 	}
 	last = g;
 	for (g = first; g <= last; g++)
-		if (B->nfa.skip[g]) {
-			int ret = tmp_add_closure(B, g + B->nfa.skip[g]);
-
-			if (ret)
-				return ret;
-		}
-	return 0;
+		if (B->nfa.skip[g] && !closure_capped(B, g + B->nfa.skip[g]))
+			return false;
+	return true;
 }
 
-/* insertion sort: the collected sets are almost sorted already */
-static void sort_u32(uint32_t *a, size_t n)
+static int build_nfa(struct build *B)
 {
-	for (size_t i = 1; i < n; i++) {
-		uint32_t v = a[i];
-		size_t j = i;
+	struct nfa *N = &B->nfa;
+	struct settab st = { 0 };
+	size_t g = 0, nclo = 0;
+	int ret;
 
-		while (j > 0 && a[j - 1] > v) {
-			a[j] = a[j - 1];
-			j--;
+	for (size_t p = 0; p < B->npats; p++)
+		N->n += B->pats[p]->prog.ntok + 1;
+	ret = settab_init(&st, N->n + 1);
+	if (ret)
+		goto cleanup;
+	ret = -ENOMEM;
+	N->pat = calloc(N->n + 1, sizeof(*N->pat));
+	N->flags = calloc(N->n + 1, sizeof(*N->flags));
+	N->skip = calloc(N->n + 1, sizeof(*N->skip));
+	N->mid = calloc(N->n + 1, sizeof(*N->mid));
+	N->key = calloc(N->n + 1, sizeof(*N->key));
+	N->mask = calloc(N->n + 1, sizeof(*N->mask));
+	N->clooff = calloc(N->n + 1, sizeof(*N->clooff));
+	N->move = calloc(N->n + 1, sizeof(*N->move));
+	N->clon = calloc(N->n + 1, sizeof(*N->clon));
+	N->clo = malloc((N->n + 1) * CLO_MAX * sizeof(*N->clo));
+	B->stamp = calloc(N->n + 1, sizeof(*B->stamp));
+	B->mstamp = calloc(N->n + 1, sizeof(*B->mstamp));
+	B->mhead = calloc(N->n + 1, sizeof(*B->mhead));
+	B->mlist = calloc(N->n + 1, sizeof(*B->mlist));
+	B->mnext = calloc(N->n + 1, sizeof(*B->mnext));
+	B->tmp = calloc(N->n + 1, sizeof(*B->tmp));
+	if (!N->pat || !N->flags || !N->skip || !N->mid || !N->key ||
+	    !N->mask || !N->clooff || !N->move || !N->clon || !N->clo || !B->stamp ||
+	    !B->mstamp || !B->mhead || !B->mlist || !B->mnext || !B->tmp)
+		goto cleanup;
+	/* mask id 0: no byte (accepting positions, empty classes) */
+	settab_id(&st, N->mask[0]);
+	N->nmask = 1;
+	for (size_t p = 0; p < B->npats; p++) {
+		const struct ap_gprog *pr = &B->pats[p]->prog;
+
+		for (size_t i = 0; i <= pr->ntok; i++, g++) {
+			N->pat[g] = p;
+			N->key[g] = mix64(g + 1);
+			if (i == pr->ntok) {
+				N->flags[g] = NF_ACCEPT;
+				continue;
+			}
+			N->flags[g] = pr->tok[i].star ? NF_STAR : 0;
+			N->move[g] = pr->tok[i].star ? g : g + 1;
+			N->skip[g] = pr->tok[i].skip;
+			/* token sets are unions of classes: one class mask per
+			 * distinct byte set */
+			N->mid[g] = settab_id(&st, pr->tok[i].set);
+			if (N->mid[g] == N->nmask) {
+				for (unsigned c = 0; c < 256; c++)
+					if (ap_gset_has(pr->tok[i].set, c))
+						N->mask[N->nmask][B->cls[c] >> 6] |=
+							1ull << (B->cls[c] & 63);
+				N->nmask++;
+			}
 		}
-		a[j] = v;
 	}
+	for (g = 0; g < N->n; g++) {
+		tmp_reset(B);
+		if (!closure_capped(B, g))
+			continue;
+		N->clooff[g] = nclo;
+		N->clon[g] = B->ntmp;
+		memcpy(N->clo + nclo, B->tmp, B->ntmp * sizeof(*B->tmp));
+		nclo += B->ntmp;
+	}
+	ret = 0;
+cleanup:
+	settab_free(&st);
+	return ret;
 }
+
+static uint64_t tmp_hash(const struct build *B, bool is_start)
+{
+	return mix64(B->tmpsum ^ mix64(B->ntmp * 2 + is_start));
+}
+
+#define SLOT(h, i) ((h) >> 32 << 32 | (i))
 
 static int ss_rehash(struct subsets *ss, size_t tcap)
 {
-	uint32_t *t = malloc(tcap * sizeof(*t));
+	uint64_t *t = malloc(tcap * sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
 	memset(t, 0xff, tcap * sizeof(*t));
 	for (size_t i = 0; i < ss->n; i++) {
-		uint64_t h = hash_words(ss->words + ss->off[i], ss->len[i],
-					ss->is_start[i] ? 7 : 3);
-		size_t k = h & (tcap - 1);
+		size_t k = ss->hash[i] & (tcap - 1);
 
-		while (t[k] != UINT32_MAX)
+		while (t[k] != UINT64_MAX)
 			k = (k + 1) & (tcap - 1);
-		t[k] = i;
+		t[k] = SLOT(ss->hash[i], i);
 	}
 	free(ss->table);
 	ss->table = t;
@@ -368,23 +518,29 @@ static int ss_rehash(struct subsets *ss, size_t tcap)
 	return 0;
 }
 
-/* Find or add the sorted set B->tmp; *id gets its DFA state number. */
+/* Find or add the set B->tmp; *id gets its DFA state number. Its members
+ * carry the current stamp, so a candidate of the same size is the same set
+ * when all of its members do. */
 static int ss_intern(struct build *B, bool is_start, uint32_t *id)
 {
 	struct subsets *ss = &B->ss;
-	uint64_t h;
+	uint64_t h = tmp_hash(B, is_start);
 	size_t k;
 	int ret;
 
-	sort_u32(B->tmp, B->ntmp);
-	h = hash_words(B->tmp, B->ntmp, is_start ? 7 : 3);
-	for (k = h & (ss->tcap - 1); ss->table[k] != UINT32_MAX;
+	for (k = h & (ss->tcap - 1); ss->table[k] != UINT64_MAX;
 	     k = (k + 1) & (ss->tcap - 1)) {
-		uint32_t i = ss->table[k];
+		uint32_t i = (uint32_t)ss->table[k], m;
+		const uint32_t *w;
 
-		if (ss->len[i] == B->ntmp && ss->is_start[i] == is_start &&
-		    !memcmp(ss->words + ss->off[i], B->tmp,
-			    B->ntmp * sizeof(*B->tmp))) {
+		if (ss->table[k] >> 32 != h >> 32 || ss->hash[i] != h ||
+		    ss->len[i] != B->ntmp || ss->is_start[i] != is_start)
+			continue;
+		w = ss->words + ss->off[i];
+		for (m = 0; m < B->ntmp; m++)
+			if (B->stamp[w[m]] != B->curstamp)
+				break;
+		if (m == B->ntmp) {
 			*id = i;
 			return 0;
 		}
@@ -399,6 +555,8 @@ static int ss_intern(struct build *B, bool is_start, uint32_t *id)
 	if (ss->n == ss->cap) {
 		size_t cap = ss->cap ? ss->cap * 2 : 256;
 		uint32_t *o = realloc(ss->off, cap * sizeof(*o));
+		uint64_t *hs;
+		uint8_t *s;
 
 		if (!o)
 			return -ENOMEM;
@@ -406,8 +564,10 @@ static int ss_intern(struct build *B, bool is_start, uint32_t *id)
 		if (!(o = realloc(ss->len, cap * sizeof(*o))))
 			return -ENOMEM;
 		ss->len = o;
-		uint8_t *s = realloc(ss->is_start, cap);
-		if (!s)
+		if (!(hs = realloc(ss->hash, cap * sizeof(*hs))))
+			return -ENOMEM;
+		ss->hash = hs;
+		if (!(s = realloc(ss->is_start, cap)))
 			return -ENOMEM;
 		ss->is_start = s;
 		ss->cap = cap;
@@ -415,10 +575,11 @@ static int ss_intern(struct build *B, bool is_start, uint32_t *id)
 	memcpy(ss->words + ss->nwords, B->tmp, B->ntmp * sizeof(*B->tmp));
 	ss->off[ss->n] = ss->nwords;
 	ss->len[ss->n] = B->ntmp;
+	ss->hash[ss->n] = h;
 	ss->is_start[ss->n] = is_start;
 	ss->nwords += B->ntmp;
 	*id = ss->n++;
-	ss->table[k] = *id;
+	ss->table[k] = SLOT(h, *id);
 	if (ss->n * 2 > ss->tcap) {
 		ret = ss_rehash(ss, ss->tcap * 2);
 		if (ret)
@@ -478,61 +639,147 @@ static bool advances(const struct build *B, bool is_start, uint32_t m, unsigned 
 	       (c == B->cls_arg ? AP_PAT_ARG : AP_PAT_UNIX);
 }
 
-/* The transitions of DFA state i on every class. Members are distributed
- * into per-class buckets (a counting sort over the classes each member's
- * token consumes) so a literal position costs one class, not all of them. */
+/* Split every block of B->cblk[0..*nb) by mask m. */
+static void refine_classes(struct build *B, unsigned *nb, const uint64_t m[4])
+{
+	if (B->ncls <= 64) {
+		/* the usual case: one word */
+		for (unsigned k = 0, n = *nb; k < n; k++) {
+			uint64_t in = B->cblk[k][0] & m[0], out = B->cblk[k][0] & ~m[0];
+
+			if (in && out) {
+				B->cblk[k][0] = in;
+				B->cblk[(*nb)++][0] = out;
+			}
+		}
+		return;
+	}
+	for (unsigned k = 0, n = *nb; k < n; k++) {
+		uint64_t *blk = B->cblk[k], in[4], out[4], any_in = 0, any_out = 0;
+
+		for (int w = 0; w < 4; w++) {
+			in[w] = blk[w] & m[w];
+			out[w] = blk[w] & ~m[w];
+			any_in |= in[w];
+			any_out |= out[w];
+		}
+		if (any_in && any_out) {
+			memcpy(blk, in, sizeof(in));
+			memcpy(B->cblk[(*nb)++], out, sizeof(out));
+		}
+	}
+}
+
+static unsigned first_class(const uint64_t blk[4])
+{
+	int w = 0;
+
+	while (!blk[w])
+		w++;
+	return w * 64 + __builtin_ctzll(blk[w]);
+}
+
+/* The transitions of DFA state i on every class. Classes on which every
+ * member's token agrees lead to the same set, so the members' distinct
+ * masks first split the classes into blocks (a handful, against tens of
+ * classes) and each block's successor is built once. */
 static int successors(struct build *B, uint32_t i)
 {
 	struct subsets *ss = &B->ss;
-	uint32_t len = ss->len[i], off = ss->off[i], total = 0, id;
+	const struct nfa *N = &B->nfa;
+	uint32_t len = ss->len[i], off = ss->off[i], nm = 0, id;
 	bool is_start = ss->is_start[i];
-	uint32_t *cnt = B->bstart;
+	unsigned nb = 1;
 	int ret;
 
-	memset(cnt, 0, (B->ncls + 1) * sizeof(*cnt));
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t k = 0; k < len; k++) {
-			uint32_t m = ss->words[off + k];
+	memcpy(B->cblk[0], B->allcls, sizeof(B->allcls));
+	if (is_start) {
+		/* the prefix classes depend on the member's kind there */
+		uint64_t single[4] = { 0 };
 
-			if (B->nfa.flags[m] & NF_ACCEPT)
-				continue;
-			for (int w = 0; w < 4; w++)
-				for (uint64_t bits = B->nfa.mask[m][w]; bits; bits &= bits - 1) {
-					unsigned c = w * 64 + __builtin_ctzll(bits);
-
-					if (!advances(B, is_start, m, c))
-						continue;
-					if (pass == 0)
-						cnt[c + 1]++;
-					else
-						B->seeds[B->bfill[c]++] = m;
-				}
-		}
-		if (pass == 0) {
-			for (unsigned c = 0; c < B->ncls; c++) {
-				cnt[c + 1] += cnt[c];
-				B->bfill[c] = cnt[c];
-			}
-			total = cnt[B->ncls];
-			if (grow((void **)&B->seeds, &B->capseeds, total + 1,
-				 sizeof(*B->seeds)))
-				return -ENOMEM;
-		}
+		single[B->cls_arg >> 6] = 1ull << (B->cls_arg & 63);
+		refine_classes(B, &nb, single);
+		memset(single, 0, sizeof(single));
+		single[B->cls_unix >> 6] = 1ull << (B->cls_unix & 63);
+		refine_classes(B, &nb, single);
 	}
-	for (unsigned c = 0; c < B->ncls; c++) {
-		B->curstamp++;
-		B->ntmp = 0;
-		for (uint32_t k = cnt[c]; k < cnt[c + 1]; k++) {
-			uint32_t m = B->seeds[k];
+	/* members by mask id (mask 0 never moves) */
+	B->curstamp++;
+	for (uint32_t k = 0; k < len; k++) {
+		uint32_t mid = N->mid[ss->words[off + k]];
 
-			ret = tmp_add_closure(B, B->nfa.flags[m] & NF_STAR ? m : m + 1);
+		if (!mid)
+			continue;
+		if (B->mstamp[mid] != B->curstamp) {
+			B->mstamp[mid] = B->curstamp;
+			B->mlist[nm++] = mid;
+			B->mhead[mid] = UINT32_MAX;
+		}
+		B->mnext[k] = B->mhead[mid];
+		B->mhead[mid] = k;
+	}
+	for (uint32_t k = 0; k < nm; k++)
+		refine_classes(B, &nb, N->mask[B->mlist[k]]);
+
+	for (unsigned bk = 0; bk < nb; bk++) {
+		unsigned c = first_class(B->cblk[bk]);
+		/* locals: the stores to stamp[] would otherwise reload B */
+		uint32_t cur = ++B->curstamp, *stamp = B->stamp, *tmp = B->tmp;
+		const uint32_t *words = ss->words + off;
+		size_t nt = 0;
+		uint64_t sum = 0;
+		uint32_t *row;
+
+		for (uint32_t j = 0; j < nm; j++) {
+			uint32_t mid = B->mlist[j];
+
+			if (!ap_gset_has(N->mask[mid], c))
+				continue;
+			for (uint32_t k = B->mhead[mid]; k != UINT32_MAX; k = B->mnext[k]) {
+				uint32_t m = words[k], t = N->move[m];
+
+				/* t in the set brought its closure with it */
+				if (stamp[t] == cur ||
+				    (is_start && !advances(B, is_start, m, c)))
+					continue;
+				if (N->clon[t] == 1) {
+					/* the usual literal: the closure is t */
+					stamp[t] = cur;
+					tmp[nt++] = t;
+					sum += N->key[t];
+					continue;
+				}
+				if (!N->clon[t]) {
+					B->ntmp = nt;
+					B->tmpsum = sum;
+					tmp_add_closure(B, t);
+					nt = B->ntmp;
+					sum = B->tmpsum;
+					continue;
+				}
+				for (uint32_t e = N->clooff[t], end = e + N->clon[t]; e < end; e++) {
+					uint32_t g = N->clo[e];
+
+					if (stamp[g] != cur) {
+						stamp[g] = cur;
+						tmp[nt++] = g;
+						sum += N->key[g];
+					}
+				}
+			}
+		}
+		B->ntmp = nt;
+		B->tmpsum = sum;
+		id = 0; /* the empty set is the dead state */
+		if (B->ntmp) {
+			ret = ss_intern(B, false, &id);
 			if (ret)
 				return ret;
 		}
-		ret = ss_intern(B, false, &id);
-		if (ret)
-			return ret;
-		B->trans[(size_t)i * B->ncls + c] = id;
+		row = B->trans + (size_t)i * B->ncls;
+		for (int w = 0; w < 4; w++)
+			for (uint64_t bits = B->cblk[bk][w]; bits; bits &= bits - 1)
+				row[w * 64 + __builtin_ctzll(bits)] = id;
 	}
 	return 0;
 }
@@ -546,10 +793,9 @@ static int subset_construction(struct build *B)
 	ret = ss_rehash(ss, 1024);
 	if (ret)
 		return ret;
-	/* allocated up front so that the empty set compares and copies from
-	 * real (if zero-length) buffers */
-	if (grow((void **)&B->tmp, &B->captmp, 1, sizeof(*B->tmp)) ||
-	    grow((void **)&ss->words, &ss->capwords, 1, sizeof(*ss->words)))
+	/* allocated up front so that the empty set copies from a real (if
+	 * zero-length) buffer */
+	if (grow((void **)&ss->words, &ss->capwords, 1, sizeof(*ss->words)))
 		return -ENOMEM;
 	if (grow((void **)&B->sets, &B->capsets, 1, sizeof(*B->sets)))
 		return -ENOMEM;
@@ -560,15 +806,13 @@ static int subset_construction(struct build *B)
 	B->nsets = 1;
 
 	/* state 0: the empty set (dead); state 1: the start */
-	B->ntmp = 0;
+	tmp_reset(B);
 	ret = ss_intern(B, false, &id);
 	if (ret)
 		return ret;
-	B->curstamp++;
+	tmp_reset(B);
 	for (size_t p = 0; p < B->npats; p++) {
-		ret = tmp_add_closure(B, g);
-		if (ret)
-			return ret;
+		tmp_add_closure(B, g);
 		g += B->pats[p]->prog.ntok + 1;
 	}
 	ret = ss_intern(B, true, &id);
@@ -588,78 +832,6 @@ static int subset_construction(struct build *B)
 			return ret;
 	}
 	return 0;
-}
-
-/* Moore refinement; block[] ends as the coarsest stable partition. */
-static int minimize(struct build *B, uint32_t *block, uint32_t *nblocks)
-{
-	size_t n = B->ss.n, ncls = B->ncls, tcap = 1024;
-	uint32_t *nb = malloc(n * sizeof(*nb)), *rep = malloc(n * sizeof(*rep));
-	uint32_t *table = NULL, cnt = 0, prev = 0;
-	uint32_t *sig = malloc((ncls + 1) * sizeof(*sig));
-	int ret = -ENOMEM;
-
-	while (tcap < 2 * n)
-		tcap *= 2;
-	table = malloc(tcap * sizeof(*table));
-	if (!nb || !rep || !table || !sig)
-		goto cleanup;
-	for (size_t i = 0; i < n; i++) {
-		block[i] = B->acc[i];
-		if (block[i] + 1 > prev)
-			prev = block[i] + 1;
-	}
-	for (;;) {
-		memset(table, 0xff, tcap * sizeof(*table));
-		cnt = 0;
-		for (size_t i = 0; i < n; i++) {
-			const uint32_t *t = B->trans + i * ncls;
-			uint64_t h;
-			size_t k;
-
-			sig[0] = block[i];
-			for (size_t c = 0; c < ncls; c++)
-				sig[c + 1] = block[t[c]];
-			h = hash_words(sig, ncls + 1, 5);
-			for (k = h & (tcap - 1); table[k] != UINT32_MAX;
-			     k = (k + 1) & (tcap - 1)) {
-				uint32_t r = rep[table[k]];
-				const uint32_t *rt = B->trans + (size_t)r * ncls;
-				size_t c;
-
-				if (block[r] != sig[0])
-					continue;
-				for (c = 0; c < ncls; c++)
-					if (block[rt[c]] != sig[c + 1])
-						break;
-				if (c == ncls)
-					break;
-			}
-			if (table[k] == UINT32_MAX) {
-				table[k] = cnt;
-				rep[cnt++] = i;
-			}
-			nb[i] = table[k];
-		}
-		memcpy(block, nb, n * sizeof(*nb));
-		/* blocks only ever split, and every state is reachable: past
-		 * the limit now means past it at the end */
-		if (cnt > AP_MAX_DFA_STATES) {
-			ret = -E2BIG;
-			goto cleanup;
-		}
-		if (cnt == prev)
-			break;
-		prev = cnt;
-	}
-	*nblocks = cnt;
-	ret = 0;
-cleanup:
-	free(nb);
-	free(rep);
-	free(table);
-	free(sig);
-	return ret;
 }
 
 /* BFS renumbering from the start in class order; dead is 0, start 1. */
@@ -774,6 +946,8 @@ static int build_one(const struct build *classes, const struct pat *const *pats,
 	B.ncls = classes->ncls;
 	B.cls_arg = classes->cls_arg;
 	B.cls_unix = classes->cls_unix;
+	for (unsigned c = 0; c < B.ncls; c++)
+		B.allcls[c >> 6] |= 1ull << (c & 63);
 	ret = build_nfa(&B);
 	if (ret)
 		goto cleanup;
@@ -785,7 +959,11 @@ static int build_one(const struct build *classes, const struct pat *const *pats,
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	ret = minimize(&B, block, &nblocks);
+	/* the NFA-state sets are done with: their buffer (pages already
+	 * touched, which saves a sizeable share of the build's page faults)
+	 * goes to the minimizer */
+	ret = ap_dfa__minimize(B.trans, B.ss.n, B.ncls, B.acc, B.nsets,
+			       (void **)&B.ss.words, block, &nblocks);
 	if (ret)
 		goto cleanup;
 	ret = emit(&B, block, nblocks, out);
@@ -794,13 +972,23 @@ cleanup:
 	free(B.nfa.pat);
 	free(B.nfa.flags);
 	free(B.nfa.skip);
+	free(B.nfa.mid);
+	free(B.nfa.key);
 	free(B.nfa.mask);
+	free(B.nfa.clooff);
+	free(B.nfa.move);
+	free(B.nfa.clon);
+	free(B.nfa.clo);
 	free(B.stamp);
+	free(B.mstamp);
+	free(B.mlist);
+	free(B.mhead);
+	free(B.mnext);
 	free(B.tmp);
-	free(B.seeds);
 	free(B.ss.words);
 	free(B.ss.off);
 	free(B.ss.len);
+	free(B.ss.hash);
 	free(B.ss.is_start);
 	free(B.ss.table);
 	free(B.trans);
@@ -890,7 +1078,9 @@ int ap_dfa_builder__build(struct ap_dfa_builder *b, struct ap_dfa **out)
 	int ret;
 
 	*out = NULL;
-	compute_classes(&C);
+	ret = compute_classes(&C);
+	if (ret)
+		return ret;
 	order = malloc((b->npats + 1) * sizeof(*order));
 	if (!order)
 		return -ENOMEM;

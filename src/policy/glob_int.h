@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to glob.c and dfa.c: a parsed glob as a linear token program.
+ * Private to glob.c, dfa.c and dfa_min.c: a parsed glob as a linear token
+ * program, and the automaton minimizer.
  *
  * A glob of n tokens is an NFA over positions 0..n (n accepts): token i
  * either consumes one byte of `set` (i -> i+1) or, when `star`, loops on
@@ -42,5 +43,20 @@ static inline bool ap_gset_has(const uint64_t set[4], unsigned char c)
  * frees p->tok. */
 int ap_glob__parse(enum ap_pattern_kind kind, const char *glob, bool prefixed,
 		   struct ap_gprog *p, const char **err, size_t *err_off);
+
+/*
+ * The coarsest partition of the n states of a complete DFA (trans: n rows
+ * of ncls successors) that refines "same acc[] value" (values < nacc) and
+ * is stable under every class, by Hopcroft's algorithm. block[s] gets the
+ * block of state s, *nblocks their number; the numbering is arbitrary,
+ * only the partition is determined. *spare is a buffer the caller no
+ * longer needs (or NULL): it is reused, and set to NULL when taken.
+ * 0, -ENOMEM, or -E2BIG when more than AP_MAX_DFA_STATES blocks remain or
+ * n > AP_DFA_MIN_MAX_STATES.
+ */
+#define AP_DFA_MIN_MAX_STATES ((1u << 24) - 1)
+int ap_dfa__minimize(const uint32_t *trans, size_t n, unsigned ncls,
+		     const uint32_t *acc, size_t nacc, void **spare,
+		     uint32_t *block, uint32_t *nblocks);
 
 #endif
