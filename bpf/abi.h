@@ -304,6 +304,13 @@ enum ap_guard_item {
 };
 #define AP_GUARD_ALL 0x1f
 #define AP_BLOB_F_GUARD_NOTIFY 0x01 /* guard: notify */
+/* flags bits 8..15: independent automata in the DFA tables (states 1..n
+ * start them, accept sets OR-ed; bpf/dfa_abi.h); 0 reads as 1 */
+#define AP_BLOB_F_DFA_GROUPS_SHIFT 8
+#define AP_BLOB_F_DFA_GROUPS_MASK  0xff00u
+#define AP_BLOB_DFA_GROUPS(flags) \
+	((((flags) & AP_BLOB_F_DFA_GROUPS_MASK) >> AP_BLOB_F_DFA_GROUPS_SHIFT) ? \
+	 (((flags) & AP_BLOB_F_DFA_GROUPS_MASK) >> AP_BLOB_F_DFA_GROUPS_SHIFT) : 1)
 
 _Static_assert(sizeof(struct ap_clause) == 64, "ap_clause layout");
 _Static_assert(sizeof(struct ap_cond) == 8, "ap_cond layout");
@@ -319,5 +326,163 @@ _Static_assert(sizeof(struct ap_pattern_meta) == 16, "ap_pattern_meta layout");
 _Static_assert(sizeof(struct ap_accept_set) == 128, "ap_accept_set layout");
 _Static_assert(sizeof(struct ap_blob_header) == 128 + 8 * AP_SEC__COUNT,
 	       "ap_blob_header layout");
+
+/* ==== engine maps and ring buffer records ====
+ * Owned by the kernel engine (bpf/engine*.bpf.*, src/engine/loader.c,
+ * events.c). Keys and values of the engine's state maps, the per-CPU
+ * counters and the records on the ring buffer. Additive changes only.
+ */
+#define AP_TASK_COMM_LEN   16
+#define AP_PROV_TARGET_MAX 256  /* provenance target: informational, may be cut
+				 * (AP_PROV_F_TRUNCATED); matching never is */
+#define AP_REC_PROV_MAX    8    /* provenance entries carried in one record */
+#define AP_REC_ARGV_MAX    4096 /* raw argv bytes (NUL separated) in a record */
+#define AP_REC_DATA_MAX    (3 * AP_PATH_MAX) /* target + argv + exe */
+
+/* per-CPU counters (ap_counters, PERCPU_ARRAY indexed by enum ap_counter):
+ * X(ENUM, field, "json key") */
+#define AP_COUNTERS(X) \
+	X(EVENTS,        events,        "events")         /* records submitted */ \
+	X(RINGBUF_DROPS, ringbuf_drops, "ringbuf_drops")  /* records lost: ring buffer full */ \
+	X(MAP_FULL,      map_full,      "map_full")       /* state the kernel could not insert */ \
+	X(EVICTIONS,     evictions,     "evictions")      /* unlabelled state pushed out (LRU) */ \
+	X(READ_FAILS,    read_fails,    "read_fails")     /* user/kernel memory reads that failed */ \
+	X(UNRESOLVED,    unresolved,    "unresolved")     /* paths the engine could not build */ \
+	X(ARGV_TRUNC,    argv_truncated, "argv_truncated") /* exec with more argv than inspected */ \
+	X(MATCHES,       matches,       "matches")        /* operations that matched a clause */ \
+	X(LRU_INSERTS,   lru_inserts,   "lru_inserts")    /* entries added to the LRU maps (user \
+							   * space derives evictions from it) */ \
+	X(PROG_MISSES,   prog_misses,   "prog_misses")    /* runs the kernel skipped (another BPF \
+							   * program active on the CPU); user space \
+							   * fills it from bpf_prog_info */
+enum ap_counter {
+#define X(e, f, s) AP_CNT_##e,
+	AP_COUNTERS(X)
+#undef X
+	AP_CNT__COUNT
+};
+
+/* load-time flags (rodata cfg_flags) */
+#define AP_CFG_F_AUDIT         0x01 /* report, never kill */
+#define AP_CFG_F_OBSERVE       0x02 /* AP_REC_OBSERVE for every operation */
+#define AP_CFG_F_FALLBACK_KILL 0x04 /* block/ask clauses kill (--fallback kill) */
+
+/* ap_procs: HASH, key __u32 tgid. Threads share their group's entry. */
+struct ap_proc {
+	__u64 labels;
+	__u64 lineage;       /* bits of the lineage table this tree exec'd */
+	__u64 pending_gates; /* `passed` gates exec'd here, credited at exit 0 */
+	__u64 gate_ts;       /* when the pending gates were exec'd (ktime ns) */
+	__u64 start_ts;      /* when the entry was made (ktime ns) */
+	__u32 session;
+	__u32 flags;         /* AP_PROC_F_* */
+	__u64 declassified;  /* labels this process and what it starts do not
+			      * gain: it (or an ancestor) exec'd their
+			      * declassifier, whose output is not theirs */
+};
+#define AP_PROC_F_ROOT 0x01  /* session root, marked by user space */
+
+/* ap_sessions: HASH, key __u32 session id (user space allocates, never 0) */
+struct ap_session {
+	__u64 gate_ts[AP_MAX_GATES];   /* latest qualifying run of each gate, 0 none */
+	__u64 since_ts[AP_MAX_SINCE];  /* latest `since` event of each kind, 0 none */
+	__s64 live;                    /* processes of the session alive */
+	__u64 seen_labels;             /* every label seen in the session */
+	__u32 flags;                   /* AP_SESSION_F_* */
+	__u32 pad;
+};
+#define AP_SESSION_F_OVERFLOWED 0x01
+
+/* ap_files: HASH, labelled files/pipes/sockets by (dev, ino).
+ * ap_inode_pats: LRU_HASH, same key: the pattern bits of every name the
+ * engine learned for the inode (struct ap_accept_set), so hard links match. */
+struct ap_file_key {
+	__u64 ino;
+	__u32 dev;           /* the kernel's s_dev encoding */
+	__u32 pad;
+};
+struct ap_file {
+	__u64 labels;
+	__u64 ts;
+};
+
+/* ap_prov: HASH, where an object first gained a label. Carried along when
+ * labels flow, so the record always names the original acquisition. */
+enum ap_obj_kind { AP_OBJ_PROC = 1, AP_OBJ_FILE = 2 };
+struct ap_prov_key {
+	__u64 id;            /* tgid, or inode number */
+	__u32 dev;           /* files: device; 0 for processes */
+	__u8  kind;          /* enum ap_obj_kind */
+	__u8  label;
+	__u16 pad;
+};
+struct ap_prov {
+	__u64 ts;            /* ktime boot ns */
+	__u32 pid;           /* tgid that acquired it */
+	__u8  op;            /* enum ap_op */
+	__u8  label;
+	__u16 target_len;    /* bytes in target, without NUL */
+	__u32 flags;         /* AP_PROV_F_* */
+	__u32 pad;
+	char  comm[AP_TASK_COMM_LEN];
+	char  target[AP_PROV_TARGET_MAX];
+};
+#define AP_PROV_F_TRUNCATED 0x01 /* target was longer (the tail is kept) */
+#define AP_PROV_F_VALID     0x02
+#define AP_PROV_F_SOCKADDR  0x04 /* target holds a raw struct sockaddr */
+
+/* Ring buffer records: a struct ap_rec, then `data`: target_len bytes of
+ * target, argv_len bytes of argv (NUL separated), exe_len bytes of exe. */
+enum ap_rec_type {
+	AP_REC_VIOLATION = 1, /* a clause matched */
+	AP_REC_OBSERVE = 2,   /* an operation seen (observe flag only) */
+	AP_REC_UNRESOLVED = 3, /* an operation whose target could not be built */
+	AP_REC_SESSION_END = 4, /* the last process of a session exited */
+	AP_REC_GATE = 5,      /* a gate program exited (observe flag only) */
+};
+#define AP_REC_F_KILLED         0x01 /* SIGKILL was sent */
+#define AP_REC_F_ARGV_TRUNCATED 0x02
+#define AP_REC_F_TARGET_FD      0x04 /* target built from the opened file */
+#define AP_REC_F_EXE_IS_TARGET  0x08 /* exec: exe equals the target */
+#define AP_REC_F_WRITE          0x10 /* open for writing */
+#define AP_REC_F_READ           0x20 /* open for reading */
+#define AP_REC_F_TARGET2        0x40 /* rename/link: exe area holds the 2nd path */
+#define AP_REC_F_SOCKADDR       0x80 /* target holds a raw struct sockaddr */
+
+struct ap_rec {
+	__u32 type;          /* enum ap_rec_type */
+	__u32 size;          /* whole record, data included */
+	__u64 ts;            /* ktime boot ns */
+	__u32 pid, tid, ppid, uid;
+	__u32 session;
+	__u8  op;            /* enum ap_op */
+	__u8  effect;        /* enum ap_effect, strongest that matched */
+	__u8  action;        /* enum ap_action */
+	__u8  flags;         /* AP_REC_F_* */
+	__u64 labels;        /* the acting process's labels, after the op's flow */
+	__u64 mattered;      /* labels the matching clauses required */
+	__u64 rules[AP_MAX_RULES / 64]; /* every rule that matched */
+	__u16 rule;          /* deciding rule (first with the strongest effect) */
+	__u16 nprov;
+	__u16 target_len;
+	__u16 argv_len;
+	__u16 exe_len;
+	__u16 argc;
+	__s32 exit_code;     /* SESSION_END / GATE: wait status of the exit */
+	char  comm[AP_TASK_COMM_LEN];
+	struct ap_prov prov[AP_REC_PROV_MAX];
+	char  data[AP_REC_DATA_MAX];
+};
+
+_Static_assert(sizeof(struct ap_proc) == 56, "ap_proc layout");
+_Static_assert(sizeof(struct ap_session) == 8 * (AP_MAX_GATES + AP_MAX_SINCE) + 24,
+	       "ap_session layout");
+_Static_assert(sizeof(struct ap_file_key) == 16, "ap_file_key layout");
+_Static_assert(sizeof(struct ap_file) == 16, "ap_file layout");
+_Static_assert(sizeof(struct ap_prov_key) == 16, "ap_prov_key layout");
+_Static_assert(sizeof(struct ap_prov) == 296, "ap_prov layout");
+_Static_assert(sizeof(struct ap_rec) == 120 + 296 * AP_REC_PROV_MAX + AP_REC_DATA_MAX,
+	       "ap_rec layout");
+/* ==== end of engine maps and ring buffer records ==== */
 
 #endif /* ACTPLANE_ABI_H */
