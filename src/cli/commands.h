@@ -15,7 +15,17 @@
 
 /* X(name, function suffix, one-line summary) in the order --help lists them */
 #define AP_COMMANDS(X) \
-	/* entries: X("check", check, "validate a policy ...") */
+	/* entries: X("check", check, "validate a policy ...") */ \
+	X("check", check, "validate a policy; say how this kernel enforces each rule") \
+	X("compile", compile, "write the compiled policy blob (--out FILE)") \
+	X("init", init, "write a commented starter actplane.yaml") \
+	X("run", run, "enforce the policy on a command and everything it starts") \
+	X("feedback-hook", feedback_hook, "agent hook: print new actplane feedback as hook output") \
+	X("mcp", mcp, "MCP server on stdio: policy, feedback, status, check_policy") \
+	X("doctor", doctor, "diagnose kernel support, privileges, policy, agent hooks and MCP") \
+	X("pending", pending, "list operations held by ask rules (--json)") \
+	X("approve", approve, "let an operation held by an ask rule through once") \
+	X("deny", deny, "fail an operation held by an ask rule with EPERM")
 
 #define X(n, f, s) int ap_cmd_##f(int argc, char **argv);
 AP_COMMANDS(X)

@@ -1,0 +1,992 @@
+// SPDX-License-Identifier: MIT
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "common/log.h"
+#include "enforce/approvals.h"
+#include "enforce/resolve.h"
+#include "engine/engine.h"
+#include "engine/eval.h"
+#include "engine/event_json.h"
+#include "policy/blob.h"
+
+#define SUP_MAX_HELD 64
+#define SUP_MAX_ARGS (1u << 18)
+#define SUP_MAX_ARG_STRLEN (32 * 4096)      /* the kernel's MAX_ARG_STRLEN */
+#define SUP_MAX_ARGV_BYTES (16u << 20)
+#define SUP_APPROVED_RING 32
+
+struct held {
+	bool used;
+	uint64_t notif_id;
+	char id[24];
+	pid_t pid;
+	enum ap_op op;
+	char target[SUP_PATH];
+	char argv[2048];          /* JSON array text */
+	uint64_t since_ns, deadline_ms;
+};
+
+struct approved {
+	int pid;
+	unsigned op;
+	char target[SUP_PATH];
+	uint64_t at_ms;
+};
+
+struct ap_supervisor {
+	struct ap_sup_opts o;
+	struct ap_eval_ctx ev;
+	pthread_t th;
+	bool started;
+	int listener, ctl, stop_rd, stop_wr;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	struct held held[SUP_MAX_HELD];
+	unsigned next_id;
+	pthread_mutex_t lock;     /* approved ring, stats */
+	struct approved approved[SUP_APPROVED_RING];
+	unsigned napproved;
+	uint64_t nnotif, total_ns;
+	char ctl_path[108];
+	struct ap_event_prov prov[AP_REC_PROV_MAX];
+	char prov_target[AP_REC_PROV_MAX][AP_PROV_TARGET_MAX + 1];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ---- events ---- */
+
+struct op_info {
+	struct ap_eval_in in;
+	char name[SUP_PATH];      /* the target reported */
+	struct ap_resolved r1, r2, interp;
+	char *argv_buf;           /* exec: strings */
+	const char **argv;        /* argc entries, malloc'd */
+	unsigned argc;
+	bool unresolved;          /* exec of a file without a name */
+};
+
+static void fill_rec(struct ap_supervisor *s, const struct seccomp_notif *req,
+		     const struct op_info *oi, const struct ap_eval_out *out,
+		     enum ap_action action, struct ap_event_rec *ev,
+		     unsigned *rules, char *comm_exe, size_t ce_size)
+{
+	pid_t tgid, ppid;
+	uid_t uid;
+	char path[64];
+	ssize_t n;
+	FILE *f;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = oi->unresolved ? AP_EVENT_UNRESOLVED : AP_EVENT_VIOLATION;
+	ev->ts_ns = ap_ev__now_ns();
+	ev->session = s->o.session;
+	ev->effect = out->effect;
+	ev->action = action;
+	ev->rule = out->rule;
+	for (unsigned r = 0; r < AP_MAX_RULES; r++)
+		if (out->rules[r / 64] >> (r % 64) & 1)
+			rules[ev->nrules++] = r;
+	ev->rules = rules;
+	ev->op = out->nmatch ? out->op : oi->in.op;
+	ev->target = oi->name;
+	ev->target2 = oi->in.path2;
+	if (oi->in.op == AP_OP_EXEC) {
+		ev->argv = oi->argv;
+		ev->argc = oi->argc;
+	}
+	ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid);
+	ev->pid = tgid;
+	ev->tid = (int)req->pid;
+	ev->ppid = ppid;
+	ev->uid = uid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)req->pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(ev->comm, sizeof(ev->comm), f))
+			ev->comm[strcspn(ev->comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tgid);
+	n = readlink(path, comm_exe, ce_size - 1);
+	comm_exe[n > 0 ? n : 0] = 0;
+	ev->exe = comm_exe;
+	ev->labels = out->labels;
+	ev->mattered = out->mattered;
+	/* provenance of the labels that made the rule match, as the engine
+	 * recorded it for the process */
+	for (unsigned b = 0; b < 64 && s->o.prov_fd >= 0 && ev->nprov < AP_REC_PROV_MAX; b++) {
+		struct ap_prov_key k = { .id = (uint64_t)tgid, .kind = AP_OBJ_PROC, .label = b };
+		struct ap_prov pv;
+		struct ap_event_prov *ep = &s->prov[ev->nprov];
+
+		if (!(out->mattered >> b & 1))
+			continue;
+		if (bpf_map_lookup_elem(s->o.prov_fd, &k, &pv)) {
+			/* gained by this very operation (the file's label) */
+			struct ap_prov_key fk = { .id = oi->in.ino, .dev = oi->in.dev,
+						  .kind = AP_OBJ_FILE, .label = b };
+
+			if (!oi->in.has_ino || bpf_map_lookup_elem(s->o.prov_fd, &fk, &pv))
+				continue;
+		}
+		memset(ep, 0, sizeof(*ep));
+		ep->label = b;
+		ep->op = pv.op;
+		snprintf(s->prov_target[ev->nprov], sizeof(s->prov_target[0]), "%.*s",
+			 (int)(pv.target_len < AP_PROV_TARGET_MAX ? pv.target_len : AP_PROV_TARGET_MAX),
+			 pv.target);
+		ep->target = s->prov_target[ev->nprov];
+		ep->truncated = pv.flags & AP_PROV_F_TRUNCATED;
+		ep->pid = (int)pv.pid;
+		memcpy(ep->comm, pv.comm, sizeof(ep->comm));
+		ep->comm[sizeof(ep->comm) - 1] = 0;
+		ep->ts_ns = ap_ev__boot_to_real(pv.ts);
+		ev->nprov++;
+	}
+	ev->prov = s->prov;
+}
+
+static void respond(struct ap_supervisor *s, uint64_t id, int error)
+{
+	memset(s->resp, 0, sizeof(*s->resp));
+	s->resp->id = id;
+	if (error) {
+		s->resp->error = -error;
+	} else {
+		s->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	}
+	/* ENOENT: the process is gone (killed, or the syscall interrupted) */
+	if (seccomp_notify_respond(s->listener, s->resp) && errno != ENOENT)
+		ap_debug("supervisor: respond to %llu: %s", (unsigned long long)id,
+			 strerror(errno));
+}
+
+/* ---- decoding the system call ---- */
+
+/* The whole argv: the kernel bounds it (MAX_ARG_STRLEN per string, the
+ * stack limit in total); past our bounds the exec is refused, never
+ * decided on a partial list. */
+static int read_argv(pid_t pid, uint64_t arr, struct op_info *oi)
+{
+	size_t used = 0, cap = 64 * 1024, ncap = 256;
+	int err;
+
+	oi->argv_buf = malloc(cap);
+	oi->argv = malloc(ncap * sizeof(*oi->argv));
+	if (!oi->argv_buf || !oi->argv)
+		return -ENOMEM;
+	for (oi->argc = 0;; oi->argc++) {
+		uint64_t p;
+
+		if (oi->argc >= SUP_MAX_ARGS)
+			return -E2BIG;
+		err = ap_proc__read_mem(pid, arr + 8ull * oi->argc, &p, sizeof(p));
+		if (err)
+			return err;
+		if (!p)
+			break;
+		if (oi->argc + 1 >= ncap) {
+			const char **nv = realloc(oi->argv, 2 * ncap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			oi->argv = nv;
+			ncap *= 2;
+		}
+		while (cap - used < SUP_MAX_ARG_STRLEN + 1) {
+			char *nb;
+
+			if (cap >= SUP_MAX_ARGV_BYTES)
+				return -E2BIG;
+			nb = realloc(oi->argv_buf, 2 * cap);
+			if (!nb)
+				return -ENOMEM;
+			/* rebase the pointers already taken */
+			for (unsigned i = 0; i < oi->argc; i++)
+				oi->argv[i] = nb + (oi->argv[i] - oi->argv_buf);
+			oi->argv_buf = nb;
+			cap *= 2;
+		}
+		err = ap_proc__read_str(pid, p, oi->argv_buf + used, SUP_MAX_ARG_STRLEN + 1);
+		if (err)
+			return err;
+		oi->argv[oi->argc] = oi->argv_buf + used;
+		used += strlen(oi->argv_buf + used) + 1;
+	}
+	oi->in.argv = oi->argv;
+	oi->in.argc = oi->argc;
+	return 0;
+}
+
+static void set_ino(struct ap_eval_in *in, const struct ap_resolved *r)
+{
+	if (!r->has_st)
+		return;
+	in->has_ino = true;
+	in->ino = r->st.st_ino;
+	in->dev = ap_eval__kdev(r->st.st_dev);
+}
+
+static int path_arg(pid_t pid, uint64_t addr, int dirfd, bool follow,
+		    struct ap_resolved *r)
+{
+	char p[SUP_PATH];
+	int err = ap_proc__read_str(pid, addr, p, sizeof(p));
+
+	if (err)
+		return err;
+	return ap_resolve__at(pid, dirfd, p, follow, r, 0);
+}
+
+static void open_mode(struct op_info *oi, uint64_t flags)
+{
+	unsigned acc = flags & O_ACCMODE;
+
+	oi->in.op = AP_OP_OPEN;
+	if (flags & O_PATH) {
+		oi->in.rd = oi->in.wr = false;
+		return;
+	}
+	oi->in.rd = acc == O_RDONLY || acc == O_RDWR;
+	oi->in.wr = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC) ||
+		    ((flags & O_CREAT) && !oi->r1.has_st);
+}
+
+static int sockaddr_arg(pid_t pid, uint64_t addr, uint64_t len, struct ap_eval_ep *ep)
+{
+	uint8_t sa[128] = { 0 };
+	uint16_t fam;
+	int err;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!addr || len < 2)
+		return 0;
+	if (len > sizeof(sa))
+		len = sizeof(sa);
+	err = ap_proc__read_mem(pid, addr, sa, len);
+	if (err)
+		return err;
+	memcpy(&fam, sa, 2);
+	if (fam == AF_INET && len >= 8) {
+		ep->family = AF_INET;
+		ep->port = (uint16_t)(sa[2] << 8 | sa[3]);
+		memcpy(ep->addr, sa + 4, 4);
+	} else if (fam == AF_INET6 && len >= 24) {
+		ep->family = AF_INET6;
+		ep->port = (uint16_t)(sa[2] << 8 | sa[3]);
+		memcpy(ep->addr, sa + 8, 16);
+	} else if (fam == AF_UNIX && len > 2) {
+		size_t n = len - 2;
+
+		ep->family = AF_UNIX;
+		if (sa[2] == 0) {
+			ep->unix_path[0] = '@';
+			memcpy(ep->unix_path + 1, sa + 3, n - 1 < 108 ? n - 1 : 108);
+		} else {
+			memcpy(ep->unix_path, sa + 2, n < 108 ? n : 108);
+		}
+	}
+	return 0;
+}
+
+static void ep_name(const struct ap_eval_ep *ep, char *out, size_t size)
+{
+	char a[64];
+
+	if (ep->family == AF_INET) {
+		snprintf(out, size, "%u.%u.%u.%u:%u", ep->addr[0], ep->addr[1],
+			 ep->addr[2], ep->addr[3], ep->port);
+	} else if (ep->family == AF_INET6) {
+		struct in6_addr in6;
+
+		memcpy(&in6, ep->addr, 16);
+		a[0] = 0;
+		if (!inet_ntop(AF_INET6, &in6, a, sizeof(a)))
+			snprintf(a, sizeof(a), "?");
+		snprintf(out, size, "[%s]:%u", a, ep->port);
+	} else if (ep->family == AF_UNIX) {
+		snprintf(out, size, "unix:%s", ep->unix_path);
+	} else {
+		snprintf(out, size, "?");
+	}
+}
+
+/* 1 when the call concerns the policy (oi filled), 0 to let it run, -errno */
+static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
+		  struct op_info *oi)
+{
+	pid_t pid = (pid_t)req->pid;
+	const __u64 *a = req->data.args;
+	int nr = req->data.nr, err = 0;
+	char name[SUP_PATH];
+
+	if (nr == SCMP_SYS(execve) || nr == SCMP_SYS(execveat)) {
+		bool at = nr == SCMP_SYS(execveat);
+		int dirfd = at ? (int)a[0] : AT_FDCWD;
+
+		oi->in.op = AP_OP_EXEC;
+		err = ap_proc__read_str(pid, at ? a[1] : a[0], name, sizeof(name));
+		if (!err)
+			err = ap_resolve__at(pid, dirfd, name, !(at && (a[4] & AT_SYMLINK_NOFOLLOW)),
+					 &oi->r1, 0);
+		if (err)
+			return err;
+		if (at && dirfd != AT_FDCWD && name[0] != '/')
+			snprintf(oi->name, sizeof(oi->name), "%s", oi->r1.path);
+		else
+			ap_resolve__exec_name(pid, name, oi->name, sizeof(oi->name));
+		oi->in.path = oi->name;
+		oi->in.alt[0] = oi->r1.path;
+		if (ap_resolve__interp(pid, oi->r1.path, &oi->interp))
+			oi->in.alt[1] = oi->interp.path;
+		set_ino(&oi->in, &oi->r1);
+		/* a memfd or a deleted file has no name a glob could match */
+		if (!strncmp(oi->r1.path, "/memfd:", 7) ||
+		    (strlen(oi->r1.path) > 10 &&
+		     !strcmp(oi->r1.path + strlen(oi->r1.path) - 10, " (deleted)")))
+			oi->unresolved = true;
+		return read_argv(pid, at ? a[2] : a[1], oi) ?: 1;
+	}
+	if (nr == SCMP_SYS(open) || nr == SCMP_SYS(openat) || nr == SCMP_SYS(creat) ||
+	    nr == SCMP_SYS(openat2)) {
+		int dirfd = AT_FDCWD;
+		uint64_t flags, addr;
+
+		if (nr == SCMP_SYS(open)) {
+			addr = a[0];
+			flags = a[1];
+		} else if (nr == SCMP_SYS(creat)) {
+			addr = a[0];
+			flags = O_CREAT | O_WRONLY | O_TRUNC;
+		} else if (nr == SCMP_SYS(openat)) {
+			dirfd = (int)a[0];
+			addr = a[1];
+			flags = a[2];
+		} else {
+			struct open_how how = { 0 };
+
+			dirfd = (int)a[0];
+			addr = a[1];
+			err = ap_proc__read_mem(pid, a[2], &how, sizeof(how));
+			if (err)
+				return err;
+			flags = how.flags;
+		}
+		err = path_arg(pid, addr, dirfd,
+			       !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)),
+			       &oi->r1);
+		if (err)
+			return err;
+		open_mode(oi, flags);
+		if (!s->o.plan.open_all && !oi->in.wr)
+			return 0; /* openat2 read-only, no read rule needs us */
+		snprintf(oi->name, sizeof(oi->name), "%s", oi->r1.path);
+		oi->in.path = oi->name;
+		set_ino(&oi->in, &oi->r1);
+		return 1;
+	}
+	if (nr == SCMP_SYS(truncate) || nr == SCMP_SYS(symlink) || nr == SCMP_SYS(symlinkat)) {
+		if (nr == SCMP_SYS(truncate))
+			err = path_arg(pid, a[0], AT_FDCWD, true, &oi->r1);
+		else if (nr == SCMP_SYS(symlink))
+			err = path_arg(pid, a[1], AT_FDCWD, false, &oi->r1);
+		else
+			err = path_arg(pid, a[2], (int)a[1], false, &oi->r1);
+		if (err)
+			return err;
+		oi->in.op = AP_OP_WRITE;
+		goto one_path;
+	}
+	if (nr == SCMP_SYS(unlink) || nr == SCMP_SYS(rmdir) || nr == SCMP_SYS(unlinkat)) {
+		if (nr == SCMP_SYS(unlinkat))
+			err = path_arg(pid, a[1], (int)a[0], false, &oi->r1);
+		else
+			err = path_arg(pid, a[0], AT_FDCWD, false, &oi->r1);
+		if (err)
+			return err;
+		oi->in.op = AP_OP_UNLINK;
+		goto one_path;
+	}
+	if (nr == SCMP_SYS(rename) || nr == SCMP_SYS(renameat) || nr == SCMP_SYS(renameat2) ||
+	    nr == SCMP_SYS(link) || nr == SCMP_SYS(linkat)) {
+		bool two = nr == SCMP_SYS(rename) || nr == SCMP_SYS(link);
+		bool link = nr == SCMP_SYS(link) || nr == SCMP_SYS(linkat);
+		bool follow_old = nr == SCMP_SYS(linkat) && (a[4] & AT_SYMLINK_FOLLOW);
+
+		err = path_arg(pid, two ? a[0] : a[1], two ? AT_FDCWD : (int)a[0],
+			       follow_old, &oi->r1);
+		if (!err)
+			err = path_arg(pid, two ? a[1] : a[3], two ? AT_FDCWD : (int)a[2],
+				       false, &oi->r2);
+		if (err)
+			return err;
+		oi->in.op = AP_OP_RENAME;
+		oi->in.link = link;
+		oi->in.path2 = oi->r2.path;
+		goto one_path;
+	}
+	if (nr == SCMP_SYS(connect) || nr == SCMP_SYS(sendto) || nr == SCMP_SYS(sendmsg) ||
+	    nr == SCMP_SYS(sendmmsg)) {
+		uint64_t addr = 0, len = 0;
+
+		if (nr == SCMP_SYS(connect)) {
+			addr = a[1];
+			len = a[2];
+		} else if (nr == SCMP_SYS(sendto)) {
+			addr = a[4];
+			len = a[5];
+		} else {
+			struct { uint64_t name; uint32_t namelen; } mh;
+
+			/* sendmmsg: the first message decides (documented) */
+			err = ap_proc__read_mem(pid, a[1], &mh, sizeof(mh));
+			if (err)
+				return err;
+			addr = mh.name;
+			len = mh.namelen;
+		}
+		if (!addr)
+			return 0; /* a connected socket: the engine follows sends */
+		err = sockaddr_arg(pid, addr, len, &oi->in.ep);
+		if (err)
+			return err;
+		if (!oi->in.ep.family)
+			return 0;
+		oi->in.op = AP_OP_CONNECT;
+		ep_name(&oi->in.ep, oi->name, sizeof(oi->name));
+		oi->in.path = NULL;
+		return 1;
+	}
+	return 0;
+one_path:
+	snprintf(oi->name, sizeof(oi->name), "%s", oi->r1.path);
+	oi->in.path = oi->name;
+	set_ino(&oi->in, &oi->r1);
+	return 1;
+}
+
+/* ---- ask ---- */
+
+static void argv_json(const struct op_info *oi, char *out, size_t size)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < oi->argc && a; i++)
+		json_object_array_add(a, json_object_new_string(oi->argv[i]));
+	snprintf(out, size, "%s", a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN) : "[]");
+	json_object_put(a);
+}
+
+static struct held *hold(struct ap_supervisor *s, const struct seccomp_notif *req,
+			 const struct op_info *oi, pid_t tgid)
+{
+	unsigned timeout = s->o.ask_timeout_s ? s->o.ask_timeout_s : AP_ASK_TIMEOUT_DEFAULT_S;
+
+	for (int i = 0; i < SUP_MAX_HELD; i++) {
+		struct held *h = &s->held[i];
+
+		if (h->used)
+			continue;
+		memset(h, 0, sizeof(*h));
+		h->used = true;
+		h->notif_id = req->id;
+		snprintf(h->id, sizeof(h->id), "%.8s-%u", s->o.session_name, ++s->next_id);
+		h->pid = tgid;
+		h->op = oi->in.op;
+		snprintf(h->target, sizeof(h->target), "%s", oi->name);
+		if (oi->in.op == AP_OP_EXEC)
+			argv_json(oi, h->argv, sizeof(h->argv));
+		else
+			snprintf(h->argv, sizeof(h->argv), "null");
+		h->since_ns = ap_ev__now_ns();
+		h->deadline_ms = now_ms() + (uint64_t)timeout * 1000;
+		return h;
+	}
+	return NULL;
+}
+
+static void remember_approved(struct ap_supervisor *s, const struct held *h)
+{
+	struct approved *a;
+
+	pthread_mutex_lock(&s->lock);
+	a = &s->approved[s->napproved++ % SUP_APPROVED_RING];
+	a->pid = h->pid;
+	a->op = h->op;
+	snprintf(a->target, sizeof(a->target), "%s", h->target);
+	a->at_ms = now_ms();
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool ap_supervisor__approved(struct ap_supervisor *s, int pid, unsigned op,
+			     const char *target)
+{
+	bool hit = false;
+
+	if (!s || !target)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < SUP_APPROVED_RING && i < s->napproved; i++) {
+		struct approved *a = &s->approved[i];
+
+		/* the engine reports an approved open as open/read/write */
+		if (a->pid == pid && !strcmp(a->target, target) &&
+		    (a->op == op || (a->op == AP_OP_OPEN &&
+				     (op == AP_OP_READ || op == AP_OP_WRITE))) &&
+		    now_ms() - a->at_ms < 60000) {
+			hit = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return hit;
+}
+
+static void decide(struct ap_supervisor *s, struct held *h, const char *decision,
+		   const char *by)
+{
+	bool ok = !strcmp(decision, "approved");
+
+	if (ok && seccomp_notify_id_valid(s->listener, h->notif_id))
+		ok = false; /* the process went away meanwhile */
+	if (ok)
+		remember_approved(s, h);
+	respond(s, h->notif_id, ok ? 0 : EPERM);
+	if (s->o.decision)
+		s->o.decision(s->o.ctx, h->id, decision, by);
+	h->used = false;
+}
+
+/* ---- one notification ---- */
+
+/* A thread id that is a key of the engine's process map (keyed by thread
+ * group) is its group's leader: ids are unique among live tasks and the
+ * engine drops a group's entry when the group exits. Saves reading
+ * /proc/TID/status for every single-threaded process. */
+static bool tgid_fast(struct ap_supervisor *s, pid_t tid, pid_t *tgid)
+{
+	uint32_t k = (uint32_t)tid;
+	struct ap_proc p;
+
+	if (s->o.procs_fd < 0 || bpf_map_lookup_elem(s->o.procs_fd, &k, &p) ||
+	    p.session != s->o.session)
+		return false;
+	*tgid = tid;
+	return true;
+}
+
+static void handle(struct ap_supervisor *s)
+{
+	struct seccomp_notif *req = s->req;
+	struct op_info *oi = NULL;
+	struct ap_eval_out out;
+	uint64_t t0;
+	pid_t tgid, ppid;
+	uid_t uid;
+	int r, deny = 0;
+
+	memset(req, 0, sizeof(*req));
+	if (seccomp_notify_receive(s->listener, req)) {
+		if (errno != EINTR && errno != ENOENT)
+			ap_debug("supervisor: receive: %s", strerror(errno));
+		return;
+	}
+	t0 = now_ns();
+	oi = calloc(1, sizeof(*oi));
+	if (!oi) {
+		respond(s, req->id, EPERM);
+		return;
+	}
+	r = decode(s, req, oi);
+	/* what we read must still belong to the process that asked */
+	if (seccomp_notify_id_valid(s->listener, req->id))
+		goto cleanup;
+	/* a target that does not exist: the kernel fails the call (ENOENT)
+	 * without an effect; if a racing thread creates it first, the
+	 * engine's re-check at its own hook sees the real operation */
+	if (r > 0 && !oi->r1.has_st && !oi->unresolved &&
+	    (oi->in.op == AP_OP_EXEC || oi->in.op == AP_OP_UNLINK ||
+	     oi->in.op == AP_OP_RENAME || (oi->in.op == AP_OP_OPEN && !oi->in.wr)))
+		r = 0;
+	if (r == 0) {
+		respond(s, req->id, 0);
+		goto cleanup;
+	}
+	if (r < 0) {
+		/* an argument we could not read: the kernel will fail the call
+		 * with EFAULT too; a path too long for us to check is denied */
+		respond(s, req->id, r == -EFAULT ? 0 : EPERM);
+		goto cleanup;
+	}
+	if (!tgid_fast(s, (pid_t)req->pid, &tgid) &&
+	    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
+		tgid = (pid_t)req->pid;
+	oi->in.tgid = tgid;
+	if (ap_eval__op(&s->ev, &oi->in, &out)) {
+		respond(s, req->id, EPERM);
+		goto cleanup;
+	}
+	if (oi->unresolved && (!out.nmatch || out.effect < AP_EFFECT_BLOCK)) {
+		out.effect = AP_EFFECT_BLOCK;
+		out.nmatch = 0;
+	}
+	if (!oi->unresolved && (!out.nmatch || out.effect == AP_EFFECT_NOTIFY)) {
+		respond(s, req->id, 0); /* notify: the engine reports it */
+		goto cleanup;
+	}
+	{
+		struct ap_event_rec ev;
+		unsigned rules[AP_MAX_RULES];
+		char exe[SUP_PATH];
+		enum ap_action action = AP_ACTION_BLOCKED;
+		struct held *h = NULL;
+
+		if (out.effect == AP_EFFECT_ASK) {
+			h = hold(s, req, oi, tgid);
+			action = h ? AP_ACTION_HELD : AP_ACTION_DENIED;
+			deny = h ? 0 : EPERM;
+		} else {
+			deny = EPERM;
+			if (out.effect == AP_EFFECT_KILL)
+				action = AP_ACTION_KILLED;
+		}
+		/* identity first (/proc of a killed process is gone), then the
+		 * kill before the answer: the process must not get to handle
+		 * EPERM and exit on its own */
+		fill_rec(s, req, oi, &out, action, &ev, rules, exe, sizeof(exe));
+		if (out.effect == AP_EFFECT_KILL)
+			kill(tgid, SIGKILL);
+		if (deny)
+			respond(s, req->id, deny);
+		if (s->o.emit)
+			s->o.emit(s->o.ctx, &ev, h ? h->id : NULL);
+	}
+cleanup:
+	pthread_mutex_lock(&s->lock);
+	s->nnotif++;
+	s->total_ns += now_ns() - t0;
+	pthread_mutex_unlock(&s->lock);
+	if (oi)
+		free(oi->argv_buf);
+	if (oi)
+		free(oi->argv);
+	free(oi);
+}
+
+/* ---- control socket ---- */
+
+/* a member of a session's cgroup (watchdog.h names them actplane-SESSION) */
+static bool in_session_cgroup(struct ap_supervisor *s, pid_t pid)
+{
+	char path[64], buf[4096], name[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* any session's, not only ours: an agent in one session must not
+	 * approve what another agent's session holds either */
+	snprintf(name, sizeof(name), "/actplane-");
+	return strstr(buf, name) != NULL;
+}
+
+static bool in_session(struct ap_supervisor *s, pid_t pid)
+{
+	if (in_session_cgroup(s, pid))
+		return true;
+	/* the caller or any ancestor a process of this session */
+	for (int depth = 0; pid > 1 && depth < 256; depth++) {
+		struct ap_proc p;
+		uint32_t k = (uint32_t)pid;
+		pid_t tg, pp;
+		uid_t u;
+
+		if (pid == s->o.root_pid)
+			return true;
+		if (s->o.procs_fd >= 0 && !bpf_map_lookup_elem(s->o.procs_fd, &k, &p) &&
+		    p.session == s->o.session)
+			return true;
+		if (ap_proc__status(pid, &tg, &pp, &u))
+			return false;
+		pid = pp;
+	}
+	return false;
+}
+
+static void ctl_reply(int fd, const char *text)
+{
+	ssize_t n = write(fd, text, strlen(text));
+
+	(void)n;
+}
+
+static void handle_ctl(struct ap_supervisor *s)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	struct timeval tv = { .tv_sec = 1 };
+	char line[256], by[64];
+	struct passwd *pw;
+	ssize_t n;
+	int c = accept4(s->ctl, NULL, NULL, SOCK_CLOEXEC);
+
+	if (c < 0)
+		return;
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl))
+		goto cleanup;
+	n = read(c, line, sizeof(line) - 1);
+	if (n <= 0)
+		goto cleanup;
+	line[n] = 0;
+	line[strcspn(line, "\r\n")] = 0;
+	if (!strcmp(line, "pending")) {
+		for (int i = 0; i < SUP_MAX_HELD; i++) {
+			struct held *h = &s->held[i];
+			char ts[40], buf[SUP_PATH + 3000];
+			struct json_object *o;
+
+			if (!h->used)
+				continue;
+			ap_ev__format_ts(h->since_ns, ts, sizeof(ts));
+			o = json_object_new_object();
+			json_object_object_add(o, "approval", json_object_new_string(h->id));
+			json_object_object_add(o, "session", json_object_new_string(s->o.session_name));
+			json_object_object_add(o, "op", json_object_new_string(ap_ev__op_name(h->op)));
+			json_object_object_add(o, "target", json_object_new_string(h->target));
+			json_object_object_add(o, "argv", json_tokener_parse(h->argv));
+			json_object_object_add(o, "pid", json_object_new_int(h->pid));
+			json_object_object_add(o, "since", json_object_new_string(ts));
+			snprintf(buf, sizeof(buf), "%s\n",
+				 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+			ctl_reply(c, buf);
+		}
+		goto cleanup;
+	}
+	if (strncmp(line, "approve ", 8) && strncmp(line, "deny ", 5)) {
+		ctl_reply(c, "error: unknown request\n");
+		goto cleanup;
+	}
+	{
+		bool approve = line[0] == 'a';
+		const char *id = line + (approve ? 8 : 5);
+		struct held *h = NULL;
+
+		for (int i = 0; i < SUP_MAX_HELD; i++)
+			if (s->held[i].used && !strcmp(s->held[i].id, id))
+				h = &s->held[i];
+		if (!h) {
+			ctl_reply(c, "unknown\n");
+			goto cleanup;
+		}
+		if (cr.uid != 0 && cr.uid != s->o.owner_uid) {
+			ctl_reply(c, "error: refused: only root or the session's owner may decide\n");
+			goto cleanup;
+		}
+		if (in_session(s, cr.pid)) {
+			ctl_reply(c, "error: refused: the caller is a process of a supervised "
+				     "session (an agent cannot approve operations)\n");
+			goto cleanup;
+		}
+		pw = getpwuid(cr.uid);
+		if (pw)
+			snprintf(by, sizeof(by), "%s", pw->pw_name);
+		else
+			snprintf(by, sizeof(by), "%u", (unsigned)cr.uid);
+		decide(s, h, approve ? "approved" : "denied", by);
+		ctl_reply(c, "ok\n");
+	}
+cleanup:
+	close(c);
+}
+
+/* ---- the thread ---- */
+
+static void *sup_main(void *arg)
+{
+	struct ap_supervisor *s = arg;
+	int err;
+
+	for (;;) {
+		struct pollfd pf[3] = {
+			{ .fd = s->listener >= 0 ? s->listener : s->o.sock, .events = POLLIN },
+			{ .fd = s->stop_rd, .events = POLLIN },
+			{ .fd = s->ctl, .events = POLLIN },
+		};
+		uint64_t next = UINT64_MAX, now = now_ms();
+		int timeout = -1, r;
+
+		for (int i = 0; i < SUP_MAX_HELD; i++) {
+			if (!s->held[i].used)
+				continue;
+			if (s->held[i].deadline_ms <= now)
+				decide(s, &s->held[i], "expired", "timeout");
+			else if (s->held[i].deadline_ms < next)
+				next = s->held[i].deadline_ms;
+		}
+		if (next != UINT64_MAX)
+			timeout = (int)(next - now);
+		r = poll(pf, s->ctl >= 0 ? 3 : 2, timeout);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		if (pf[1].revents)
+			break;
+		if (s->listener < 0 && pf[0].revents) {
+			/* the command's filter is in: from now on, notifications */
+			err = ap_seccomp__recv_fd(s->o.sock, 0, &s->listener);
+			if (err) {
+				if (err != -EPIPE)
+					ap_err("supervisor: no listener from the command: %s",
+					       strerror(-err));
+				break;
+			}
+		} else if (pf[0].revents & POLLIN)
+			handle(s);
+		else if (pf[0].revents & (POLLHUP | POLLERR))
+			break; /* every filtered process is gone */
+		if (s->ctl >= 0 && (pf[2].revents & POLLIN))
+			handle_ctl(s);
+	}
+	for (int i = 0; i < SUP_MAX_HELD; i++)
+		if (s->held[i].used)
+			decide(s, &s->held[i], "denied", "actplane (session ended)");
+	/* nobody answers on the control socket any more */
+	if (s->ctl >= 0) {
+		close(s->ctl);
+		s->ctl = -1;
+	}
+	return NULL;
+}
+
+int ap_supervisor__start(const struct ap_sup_opts *o, struct ap_supervisor **out)
+{
+	struct ap_supervisor *s;
+	int p[2], err;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->o = *o;
+	s->listener = s->ctl = s->stop_rd = s->stop_wr = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	err = ap_eval_ctx__init(&s->ev, o->bv, o->procs_fd, o->sessions_fd, o->files_fd,
+				o->inode_pats_fd, o->session);
+	if (err)
+		goto fail;
+	if (seccomp_notify_alloc(&s->req, &s->resp)) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (pipe2(p, O_CLOEXEC)) {
+		err = -errno;
+		goto fail;
+	}
+	s->stop_rd = p[0];
+	s->stop_wr = p[1];
+	err = ap_approvals__listen(o->session_name, &s->ctl);
+	if (err)
+		ap_warn("supervisor: no control socket (%s): `ask` operations can only "
+			"time out", strerror(-err));
+	else
+		ap_approvals__sock_path(o->session_name, s->ctl_path, sizeof(s->ctl_path));
+	err = pthread_create(&s->th, NULL, sup_main, s);
+	if (err) {
+		err = -err;
+		goto fail;
+	}
+	s->started = true;
+	*out = s;
+	return 0;
+fail:
+	ap_supervisor__stop(s);
+	return err;
+}
+
+void ap_supervisor__stop(struct ap_supervisor *s)
+{
+	if (!s)
+		return;
+	if (s->started) {
+		ssize_t n = write(s->stop_wr, "x", 1);
+
+		(void)n;
+		pthread_join(s->th, NULL);
+	}
+	if (s->ctl_path[0])
+		unlink(s->ctl_path);
+	if (s->ctl >= 0)
+		close(s->ctl);
+	if (s->listener >= 0)
+		close(s->listener);
+	if (s->stop_rd >= 0)
+		close(s->stop_rd);
+	if (s->stop_wr >= 0)
+		close(s->stop_wr);
+	seccomp_notify_free(s->req, s->resp);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void ap_supervisor__stats(struct ap_supervisor *s, uint64_t *n, uint64_t *mean_ns)
+{
+	*n = 0;
+	*mean_ns = 0;
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	*n = s->nnotif;
+	*mean_ns = s->nnotif ? s->total_ns / s->nnotif : 0;
+	pthread_mutex_unlock(&s->lock);
+}
