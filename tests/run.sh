@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 export OUTPUT=${OUTPUT:-build}
 export AP_BIN=${AP_BIN:-$PWD/$OUTPUT/actplane}
-STAGES=${STAGES:-"unit golden e2e fuzz vm"}
+STAGES=${STAGES:-"unit golden e2e agents fuzz vm"}
 
 pass=0 fail=0 skip=0
 failed=()

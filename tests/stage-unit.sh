@@ -15,10 +15,17 @@ for t in "${bins[@]}"; do
 	out=$("$t" 2>&1)
 	rc=$?
 	# cmocka prints "[       OK ] case" and "[  FAILED  ] case"
-	printf '%s\n' "$out" | sed -n \
-		-e "s/^\[       OK \] \(.*\)$/ok $name.\1/p" \
-		-e "s/^\[  FAILED  \] \([^ ]*\)$/not ok $name.\1/p" \
-		-e "s/^\[  SKIPPED \] \([^ ]*\)$/skip $name.\1: skipped by the test/p"
+	# cmocka prints "[       OK ] case", "[  FAILED  ] case" (again in its
+	# summary) and "[  SKIPPED ] case"; a test says why it skips on a line
+	# "skip: REASON" before calling skip().
+	printf '%s\n' "$out" | awk -v t="$name" '
+		/^skip: / { why = substr($0, 7) }
+		/^\[       OK \] / { print "ok " t "." $4 }
+		/^\[  FAILED  \] [^ ]+$/ { if (!seen[$4]++) print "not ok " t "." $4 }
+		/^\[  SKIPPED \] [^ ]+$/ {
+			if (!skipped[$4]++) print "skip " t "." $4 ": " (why != "" ? why : "skipped by the test (no reason printed)")
+			why = ""
+		}'
 	if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^\[  FAILED  \] [^ ]*$'; then
 		echo "not ok $name: exited $rc"
 		printf '%s\n' "$out" | tail -20 | sed 's/^/    /'

@@ -5,8 +5,10 @@
 # libraries, run one script inside, and print its output. The VM's exit
 # status is the script's: it prints "AP-VM-EXIT <rc>" last, which we parse.
 #
-#   tests/vm/vm.sh [--no-lsm] SCRIPT [FILES...]
+#   tests/vm/vm.sh [--no-lsm] [--tools] SCRIPT [FILES...]
 #
+# --tools also copies bash, python3 (with its standard library) and git
+# into the guest, for the end-to-end suite.
 # FILES are copied to /work in the guest next to SCRIPT. The kernel package
 # is fetched with apt-get download into $OUTPUT/vm on first use.
 set -eu
@@ -14,7 +16,14 @@ cd "$(dirname "$0")/../.."
 OUTPUT=${OUTPUT:-build}
 VMDIR=$PWD/$OUTPUT/vm
 LSM="landlock,lockdown,yama,bpf"
-if [ "${1:-}" = "--no-lsm" ]; then LSM="landlock,lockdown,yama"; shift; fi
+TOOLS=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-lsm) LSM="landlock,lockdown,yama"; shift ;;
+	--tools) TOOLS=1; shift ;;
+	*) break ;;
+	esac
+done
 script=$1; shift
 mkdir -p "$VMDIR"
 
@@ -60,6 +69,27 @@ build_initramfs() {
 		[ -e "$root/bin/$f" ] || ln -s busybox "$root/bin/$f"
 	done
 	add_bin "$root" "$OUTPUT/actplane" /usr/local/bin/actplane
+	if [ "$TOOLS" = 1 ]; then
+		local py
+		py=$(readlink -f /usr/bin/python3)
+		add_bin "$root" /bin/bash /bin/bash
+		add_bin "$root" "$py" /usr/bin/python3
+		ln -sf python3 "$root/usr/bin/$(basename "$py")"
+		add_bin "$root" /usr/bin/git /usr/bin/git
+		for f in /usr/lib/git-core/git-remote-http /usr/lib/git-core/git; do
+			[ -e "$f" ] && add_bin "$root" "$f" "$f"
+		done
+		mkdir -p "$root/usr/lib" "$root/usr/share"
+		cp -a /usr/lib/git-core "$root/usr/lib/"
+		cp -a /usr/share/git-core "$root/usr/share/" 2>/dev/null || true
+		(cd /usr/lib && tar cf - --exclude=test --exclude=tests --exclude=idlelib \
+			--exclude=tkinter --exclude=ensurepip --exclude=lib2to3 \
+			--exclude=site-packages --exclude=dist-packages \
+			"$(basename "$py")") | (cd "$root/usr/lib" && tar xf -)
+		for f in /usr/lib/"$(basename "$py")"/lib-dynload/*.so; do
+			add_bin "$root" "$f" "$f"
+		done
+	fi
 	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
 	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
 	echo "root:x:0:" > "$root/etc/group"
@@ -78,7 +108,7 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 echo "AP-VM-LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
 cd /work
-export PATH=/usr/local/bin:/bin:/sbin AP_BIN=/usr/local/bin/actplane
+export PATH=/usr/local/bin:/usr/bin:/bin:/sbin AP_BIN=/usr/local/bin/actplane
 sh /work/test.sh
 echo "AP-VM-EXIT $?"
 poweroff -f
