@@ -11,15 +11,24 @@
 #   X.caps                       the kernel to pretend (default tracepoint)
 #
 # The kernel is fixed through the AP_CAPS test hook, so the expectations do
-# not depend on this machine's BPF-LSM. UPDATE=1 rewrites the expectations:
+# not depend on this machine's BPF-LSM; and the cases run from a copy at a
+# fixed place (GOLDEN_ROOT), since relative patterns are anchored at the
+# policy's absolute directory and the automaton's size follows that path,
+# so the output must not depend on where the repository is checked out.
+# UPDATE=1 rewrites the expectations:
 # review the diff (git diff tests/golden) before keeping it.
 set -u
 cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-build}
 AP_BIN=${AP_BIN:-$PWD/$OUTPUT/actplane}
 UPDATE=${UPDATE:-0}
+REPO=$PWD
+GOLDEN_ROOT=${GOLDEN_ROOT:-/tmp/actplane-golden-root}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$GOLDEN_ROOT"' EXIT
+rm -rf "$GOLDEN_ROOT" && mkdir -p "$GOLDEN_ROOT/tests" &&
+	cp -r tests/golden "$GOLDEN_ROOT/tests/" && cp -r examples "$GOLDEN_ROOT/" &&
+	cd "$GOLDEN_ROOT" || { echo "not ok golden: cannot copy the cases to $GOLDEN_ROOT"; exit 0; }
 
 if [ ! -x "$AP_BIN" ]; then
 	echo "not ok golden: no binary at $AP_BIN (run make)"
@@ -29,7 +38,7 @@ fi
 # compare NAME EXPECTED-FILE ACTUAL-FILE: prints nothing when equal
 compare() {
 	if [ "$UPDATE" = 1 ]; then
-		cp "$3" "$2"
+		cp "$3" "$REPO/$2"
 		return 0
 	fi
 	if [ ! -f "$2" ]; then
