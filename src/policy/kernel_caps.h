@@ -37,6 +37,10 @@ enum ap_mode {
  * but with seccomp user notification runs `run` in supervised mode. */
 #define AP_SUPERVISED_AVAILABLE 1
 
+/* The built-in session guard (policy-language.md section 7) is parsed and
+ * lowered, but no mode enforces it yet: check must say so, not claim it. */
+#define AP_GUARD_ENFORCED 0
+
 enum ap_tristate { AP_NO = 0, AP_YES = 1, AP_UNKNOWN = -1 };
 
 struct ap_kernel_caps {

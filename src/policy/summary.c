@@ -363,7 +363,12 @@ void ap_summary__print(const struct ap_summary *s, FILE *out)
 		}
 		if (s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY)
 			fputs("    lowered by the policy to notify (guard: notify)\n", out);
-		print_enforcement(s, guard_effect(s), "    enforced: ", out);
+		if (AP_GUARD_ENFORCED)
+			print_enforcement(s, guard_effect(s), "    enforced: ", out);
+		else
+			fputs("    enforced: NOT YET: this version does not enforce the session guard;\n"
+			      "    a process of the session can still ptrace, change namespaces, leave\n"
+			      "    the cgroup, signal actplane or edit .actplane/ (see 'issues')\n", out);
 	}
 
 	ndeg = count_degraded(s);
@@ -607,6 +612,7 @@ static json_object *jguard(const struct ap_summary *s)
 		s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY));
 	json_object_object_add(o, "guards", g);
 	json_object_object_add(o, "allow", al);
+	json_object_object_add(o, "enforced", json_object_new_boolean(AP_GUARD_ENFORCED));
 	json_object_object_add(o, "enforcement", jenforcement(s, guard_effect(s)));
 	return o;
 }
