@@ -122,9 +122,9 @@ static void probe_landlock(struct ap_kernel_caps *c)
 
 static void pick_mode(struct ap_kernel_caps *c)
 {
-	if (c->bpf_lsm == AP_YES)
+	if (AP_LSM_ENGINE_AVAILABLE && c->bpf_lsm == AP_YES)
 		c->mode = AP_MODE_LSM;
-	else if (AP_SUPERVISED_AVAILABLE && c->seccomp_notify == AP_YES)
+	else if (c->seccomp_notify == AP_YES)
 		c->mode = AP_MODE_SUPERVISED;
 	else
 		c->mode = AP_MODE_TRACEPOINT;

@@ -33,9 +33,10 @@ enum ap_mode {
 	AP_MODE__COUNT
 };
 
-/* The seccomp-notify supervisor (src/enforce/): a kernel without BPF-LSM
- * but with seccomp user notification runs `run` in supervised mode. */
-#define AP_SUPERVISED_AVAILABLE 1
+/* The BPF-LSM engine (deny in the kernel) is not in this build: on a kernel
+ * with BPF-LSM, `run` still uses the seccomp supervisor, and check must
+ * describe that, not the LSM mode. */
+#define AP_LSM_ENGINE_AVAILABLE 0
 
 /* The built-in session guard (policy-language.md section 7) is parsed and
  * lowered, but no mode enforces it yet: check must say so, not claim it. */
