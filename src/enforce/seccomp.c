@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -213,6 +214,93 @@ int ap_seccomp__recv_fd(int sock, int timeout_ms, int *fd)
 	return 0;
 }
 
+/* The listener handed over by number: the command's process cannot send it
+ * with SCM_RIGHTS when its own filter sends sendmsg to the supervisor (a
+ * connect rule): the sendmsg would wait for an answer from a supervisor
+ * that has no listener yet. write() and read() are never filtered. */
+struct handoff_msg {
+	char tag;                 /* 'N': by number */
+	int fd;
+} __attribute__((packed));
+
+static int child_handoff_by_number(int sock, int fd)
+{
+	struct handoff_msg m = { .tag = 'N', .fd = fd };
+	char ack = 0;
+	ssize_t n;
+
+	do
+		n = write(sock, &m, sizeof(m));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(m))
+		return n < 0 ? -errno : -EIO;
+	/* the fd must stay open until the supervisor has its copy */
+	do
+		n = read(sock, &ack, 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == 1 && ack == 'A' ? 0 : -EPROTO;
+}
+
+int ap_seccomp__recv_listener(int sock, pid_t pid, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct handoff_msg m = { 0 };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t got = 0;
+	int pidfd = -1, err = 0;
+	char ack = 'A';
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (m.tag == 'L') {
+		if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+			return -EPROTO;
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+		return 0;
+	}
+	if (m.tag != 'N' || cm)
+		return -EPROTO;
+	/* the rest of the message (a stream may split it) */
+	for (got = (size_t)n; got < sizeof(m); got += (size_t)n) {
+		do
+			n = read(sock, (char *)&m + got, sizeof(m) - got);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	*fd = (int)syscall(SYS_pidfd_getfd, pidfd, m.fd, 0);
+	if (*fd < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+cleanup:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (err)
+		ack = 'F'; /* the command must not exec unsupervised */
+	n = write(sock, &ack, 1);
+	(void)n;
+	return err;
+}
+
 /* ---- what the child does before exec (state copied by fork) ---- */
 static struct {
 	bool armed;
@@ -251,7 +339,11 @@ int ap_enforce__child_pre_exec(void)
 	err = ap_seccomp__install(&armed_state.plan, &fd);
 	if (err)
 		return err;
-	err = ap_seccomp__send_fd(armed_state.sock, fd);
+	/* sendmsg of our own is held by the filter when it sends sendmsg */
+	if (armed_state.plan.connect)
+		err = child_handoff_by_number(armed_state.sock, fd);
+	else
+		err = ap_seccomp__send_fd(armed_state.sock, fd);
 	close(fd);
 	close(armed_state.sock);
 	return err;

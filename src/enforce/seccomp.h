@@ -18,9 +18,10 @@
  *   parent: ap_seccomp__plan(bv, &plan); socketpair(...);
  *           ap_seccomp__arm(&plan, child_end)        before ap_child__spawn
  *   child:  ap_enforce__child_pre_exec()             (session.c, before exec)
- *           installs the filter, sends the listener fd over child_end with
- *           SCM_RIGHTS, closes it, and then applies Landlock (landlock.h)
- *   parent: ap_seccomp__recv_fd(parent_end, &fd)     (the supervisor)
+ *           applies Landlock (landlock.h), installs the filter, hands the
+ *           listener fd over child_end (SCM_RIGHTS, or by number for
+ *           pidfd_getfd when the filter holds sendmsg), closes it
+ *   parent: ap_seccomp__recv_listener(parent_end, pid, &fd) (the supervisor)
  *
  * All functions return 0 or -errno.
  */
@@ -29,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ap_blob_view;
 
@@ -62,6 +64,12 @@ int ap_enforce__child_pre_exec(void);
 /* SCM_RIGHTS helpers. recv waits up to timeout_ms (-1 forever). */
 int ap_seccomp__send_fd(int sock, int fd);
 int ap_seccomp__recv_fd(int sock, int timeout_ms, int *fd);
+
+/* The supervisor's end of the hand-over: the listener fd of process pid,
+ * received with SCM_RIGHTS, or (when the filter holds the command's own
+ * sendmsg) by number, copied with pidfd_getfd and acknowledged so that the
+ * command goes on to exec. Call when sock is readable. */
+int ap_seccomp__recv_listener(int sock, pid_t pid, int *fd);
 
 /* "execve openat unlinkat ..." the filter sends, for `check` and logs */
 void ap_seccomp__describe(const struct ap_sc_plan *p, char *buf, unsigned size);

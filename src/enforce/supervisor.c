@@ -30,6 +30,7 @@
 #include "enforce/approvals.h"
 #include "enforce/resolve.h"
 #include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "engine/eval.h"
 #include "engine/event_json.h"
 #include "policy/blob.h"
@@ -74,7 +75,7 @@ struct ap_supervisor {
 	uint64_t nnotif, total_ns;
 	char ctl_path[108];
 	struct ap_event_prov prov[AP_REC_PROV_MAX];
-	char prov_target[AP_REC_PROV_MAX][AP_PROV_TARGET_MAX + 1];
+	char prov_target[AP_REC_PROV_MAX][AP_PROV_TARGET_MAX + 80];
 };
 
 static uint64_t now_ms(void)
@@ -104,6 +105,82 @@ struct op_info {
 	unsigned argc;
 	bool unresolved;          /* exec of a file without a name */
 };
+
+/* Provenance of label bit b for the record, as the engine gives it
+ * (events.c): the acting process's entry in ap_prov; for a label the
+ * operation itself brings (the engine records it after the flow, the
+ * supervisor decides before), the object's entry, and for a label the
+ * operation's object is a source of (no entry yet anywhere) this very
+ * operation. */
+static void fill_prov(struct ap_supervisor *s, const struct op_info *oi,
+		      struct ap_event_rec *ev, unsigned b, pid_t tgid)
+{
+	struct ap_prov_key k = { .id = (uint64_t)tgid, .kind = AP_OBJ_PROC, .label = b };
+	struct ap_event_prov *ep = &s->prov[ev->nprov];
+	char *t = s->prov_target[ev->nprov];
+	size_t tsz = sizeof(s->prov_target[0]), tl;
+	struct ap_prov pv;
+	bool found = false;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->label = b;
+	if (s->o.prov_fd >= 0) {
+		found = !bpf_map_lookup_elem(s->o.prov_fd, &k, &pv);
+		if (!found && oi->in.has_ino) {
+			struct ap_prov_key fk = { .id = oi->in.ino, .dev = oi->in.dev,
+						  .kind = AP_OBJ_FILE, .label = b };
+
+			found = !bpf_map_lookup_elem(s->o.prov_fd, &fk, &pv);
+		}
+	}
+	if (!found) {
+		enum ap_op op = oi->in.op;
+		uint32_t pk = (uint32_t)tgid;
+		struct ap_proc pr;
+
+		/* only a label this operation brings is this operation's;
+		 * one the process already had (its entry evicted) or is
+		 * only assumed to have (unknown process, fail closed) has
+		 * no provenance to give, as in the engine's records */
+		if (s->o.procs_fd < 0 || bpf_map_lookup_elem(s->o.procs_fd, &pk, &pr) ||
+		    pr.session != s->o.session || (pr.labels >> b & 1))
+			return;
+		if (op == AP_OP_OPEN)
+			op = oi->in.rd ? AP_OP_READ : AP_OP_WRITE;
+		ep->op = op;
+		tl = strlen(oi->name);
+		/* like the engine's record: the tail of a long name is kept */
+		ep->truncated = tl > AP_PROV_TARGET_MAX;
+		if (ep->truncated)
+			snprintf(t, tsz, "...%.*s", AP_PROV_TARGET_MAX,
+				 oi->name + tl - AP_PROV_TARGET_MAX);
+		else
+			snprintf(t, tsz, "%.*s", AP_PROV_TARGET_MAX, oi->name);
+		ep->pid = (int)tgid;
+		memcpy(ep->comm, ev->comm, sizeof(ep->comm));
+		ep->ts_ns = ev->ts_ns;
+		ep->target = t;
+		ev->nprov++;
+		return;
+	}
+	tl = pv.target_len < AP_PROV_TARGET_MAX ? pv.target_len : AP_PROV_TARGET_MAX;
+	ep->op = pv.op < AP_OP__COUNT ? pv.op : AP_OP_READ;
+	ep->pid = (int)pv.pid;
+	memcpy(ep->comm, pv.comm, sizeof(ep->comm));
+	ep->comm[sizeof(ep->comm) - 1] = 0;
+	ep->ts_ns = ap_ev__boot_to_real(pv.ts);
+	ep->truncated = pv.flags & AP_PROV_F_TRUNCATED;
+	if (pv.flags & AP_PROV_F_SOCKADDR)
+		ap_sockaddr__format(pv.target, tl, t, tsz);
+	else if (!tl)
+		snprintf(t, tsz, "?");
+	else if (ep->truncated)
+		snprintf(t, tsz, "...%.*s", (int)tl, pv.target);
+	else
+		snprintf(t, tsz, "%.*s", (int)tl, pv.target);
+	ep->target = t;
+	ev->nprov++;
+}
 
 static void fill_rec(struct ap_supervisor *s, const struct seccomp_notif *req,
 		     const struct op_info *oi, const struct ap_eval_out *out,
@@ -139,50 +216,33 @@ static void fill_rec(struct ap_supervisor *s, const struct seccomp_notif *req,
 	ev->tid = (int)req->pid;
 	ev->ppid = ppid;
 	ev->uid = uid;
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)req->pid);
-	f = fopen(path, "re");
-	if (f) {
-		if (fgets(ev->comm, sizeof(ev->comm), f))
-			ev->comm[strcspn(ev->comm, "\n")] = 0;
-		fclose(f);
+	if (oi->in.op == AP_OP_EXEC) {
+		/* the process as the engine reports an exec: the program it
+		 * is becoming (comm from the name given, as the kernel sets
+		 * it), not the one it was (for the command itself: run) */
+		const char *b = strrchr(oi->name, '/');
+
+		snprintf(ev->comm, sizeof(ev->comm), "%.*s", (int)sizeof(ev->comm) - 1,
+			 b ? b + 1 : oi->name);
+		snprintf(comm_exe, ce_size, "%s", oi->r1.path);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)req->pid);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(ev->comm, sizeof(ev->comm), f))
+				ev->comm[strcspn(ev->comm, "\n")] = 0;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)tgid);
+		n = readlink(path, comm_exe, ce_size - 1);
+		comm_exe[n > 0 ? n : 0] = 0;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tgid);
-	n = readlink(path, comm_exe, ce_size - 1);
-	comm_exe[n > 0 ? n : 0] = 0;
 	ev->exe = comm_exe;
 	ev->labels = out->labels;
 	ev->mattered = out->mattered;
-	/* provenance of the labels that made the rule match, as the engine
-	 * recorded it for the process */
-	for (unsigned b = 0; b < 64 && s->o.prov_fd >= 0 && ev->nprov < AP_REC_PROV_MAX; b++) {
-		struct ap_prov_key k = { .id = (uint64_t)tgid, .kind = AP_OBJ_PROC, .label = b };
-		struct ap_prov pv;
-		struct ap_event_prov *ep = &s->prov[ev->nprov];
-
-		if (!(out->mattered >> b & 1))
-			continue;
-		if (bpf_map_lookup_elem(s->o.prov_fd, &k, &pv)) {
-			/* gained by this very operation (the file's label) */
-			struct ap_prov_key fk = { .id = oi->in.ino, .dev = oi->in.dev,
-						  .kind = AP_OBJ_FILE, .label = b };
-
-			if (!oi->in.has_ino || bpf_map_lookup_elem(s->o.prov_fd, &fk, &pv))
-				continue;
-		}
-		memset(ep, 0, sizeof(*ep));
-		ep->label = b;
-		ep->op = pv.op;
-		snprintf(s->prov_target[ev->nprov], sizeof(s->prov_target[0]), "%.*s",
-			 (int)(pv.target_len < AP_PROV_TARGET_MAX ? pv.target_len : AP_PROV_TARGET_MAX),
-			 pv.target);
-		ep->target = s->prov_target[ev->nprov];
-		ep->truncated = pv.flags & AP_PROV_F_TRUNCATED;
-		ep->pid = (int)pv.pid;
-		memcpy(ep->comm, pv.comm, sizeof(ep->comm));
-		ep->comm[sizeof(ep->comm) - 1] = 0;
-		ep->ts_ns = ap_ev__boot_to_real(pv.ts);
-		ev->nprov++;
-	}
+	for (unsigned b = 0; b < 64 && ev->nprov < AP_REC_PROV_MAX; b++)
+		if (out->mattered >> b & 1)
+			fill_prov(s, oi, ev, b, tgid);
 	ev->prov = s->prov;
 }
 
@@ -884,7 +944,7 @@ static void *sup_main(void *arg)
 			break;
 		if (s->listener < 0 && pf[0].revents) {
 			/* the command's filter is in: from now on, notifications */
-			err = ap_seccomp__recv_fd(s->o.sock, 0, &s->listener);
+			err = ap_seccomp__recv_listener(s->o.sock, s->o.root_pid, &s->listener);
 			if (err) {
 				if (err != -EPIPE)
 					ap_err("supervisor: no listener from the command: %s",

@@ -4,7 +4,7 @@
 # matches; tests that passed, then commit, does not; tests, then an edit
 # under src, then commit matches (stale); failing tests do not count as
 # `passed`.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 make_repo

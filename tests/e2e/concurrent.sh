@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Two `run`s at the same time do not see each other's sessions.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'FORBIDDEN-CONTENT' > forbidden.txt

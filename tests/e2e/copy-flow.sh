@@ -3,7 +3,7 @@
 # Case 7: a secret copied by process A into a file and read by an unrelated
 # process B that then connects: the match is on B, and its provenance names
 # A's read of the secret.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'hunter2' > secret.txt

@@ -3,7 +3,7 @@
 # Case 4: deleting outside the workspace matches; inside it does not.
 # In tracepoint mode a kill lands when the system call returns: the unlink
 # itself has happened, the process does not get to run another instruction.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 O=$(mktemp -d /tmp/ap-e2e-out.XXXXXX)

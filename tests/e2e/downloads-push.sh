@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 2: content read from a downloads area makes `git push` match unless
 # an endorsing reviewer ran in the lineage. The remote is a local bare repo.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 make_repo

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 11: a fork from a secondary thread and a daemonized grandchild
 # (double fork, the parent exits) stay under the policy, with the seed label.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'FORBIDDEN-CONTENT' > forbidden.txt

@@ -3,7 +3,7 @@
 # Case 8: git run directly, via `bash -c`, via `python3 -c subprocess`, via
 # `env`, and as a copy under another directory: all match, and git never
 # creates the repository. The indirect spellings share one session.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 mkdir -p other
@@ -22,6 +22,7 @@ ap_run -- git init -q r1
 expect_stream
 expect_rc 137
 expect_ev 1 "$match and e['argv']==['git','init','-q','r1'] and e['target']=='$(readlink -f "$(command -v git)")'"
+expect_ev 1 "$match and e['comm']=='git' and e['exe']=='$(readlink -f "$(command -v git)")'" "the acting process named as the program it execs"
 expect_missing r1
 t_end
 

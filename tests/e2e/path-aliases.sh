@@ -5,7 +5,7 @@
 # link (made before the session, and made during it) all match the
 # absolute pattern. One session runs every spelling; each `cat` must be
 # killed (status 137) without printing the file.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 mkdir -p data sub links

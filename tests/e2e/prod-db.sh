@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 3: prod.db opened directly matches; opened from under the migration
 # tool it does not.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'PRODUCTION-ROWS' > prod.db

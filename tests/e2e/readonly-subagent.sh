@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 6: a read-only sub-agent that runs git is killed before git runs a
 # single instruction: git never wrote anything.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 make_repo

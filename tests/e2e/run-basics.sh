@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # `actplane run` itself: exit statuses, privileges, the user the command
 # runs as, the start event, the audit trail, --fallback and --audit.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'FORBIDDEN-CONTENT' > forbidden.txt
@@ -135,9 +135,31 @@ policy: |
   rule no-forbidden:
     block open file "forbidden.txt"
     because "blocked file"
+  rule keep:
+    block write file "keep.txt"
+    because "kept as it is"
 EOF
 cp forbidden.txt "$T/fb/"
+echo KEEP-CONTENT > "$T/fb/keep.txt"
 cd "$T/fb" || exit 1
+
+# where the mode can deny (supervised, lsm), block is honoured as is: the
+# operation fails with EPERM and has no effect; nothing is killed
+if [ "$E2E_MODE" != tracepoint ]; then
+	t_begin run-basics.block-honoured
+	ap_run -- bash -c 'cat forbidden.txt; echo "cat: $?"; echo overwritten > keep.txt; echo "write: $?"'
+	expect_stream
+	expect_rc 0
+	expect_no_out FORBIDDEN-CONTENT
+	expect_out "cat: 1"
+	expect_out "write: 1"
+	grep -q 'Operation not permitted' "$T/err" || fail "no EPERM reported by the command"
+	[ "$(cat "$T/fb/keep.txt")" = KEEP-CONTENT ] || fail "keep.txt was changed"
+	expect_ev 1 "e['type']=='violation' and e['rule']=='no-forbidden' and e['op'] in ('open','read') and e['target']=='$T/fb/forbidden.txt' and e['effect']=='block' and e['action']=='blocked' and e['comm']=='cat' and e['exe'].endswith('/cat')"
+	expect_ev 1 "e['type']=='violation' and e['rule']=='keep' and e['op'] in ('open','write') and e['target']=='$T/fb/keep.txt' and e['effect']=='block' and e['action']=='blocked' and e['comm']=='bash'"
+	expect_ev 0 "e['type']=='violation' and e['action']=='killed'" "kills"
+	t_end
+fi
 
 t_begin run-basics.fallback-refused
 ap_run --mode tracepoint -- bash -c 'touch ran-anyway'

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 1: a secret read by a shell, then a connect from the same shell
 # matches; after the declassifying program, nothing does.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 echo 'hunter2' > secret.txt

@@ -5,7 +5,7 @@
 # rule matches, to overflow the ring buffer. The engine must survive, the
 # command's status must come through, and every record lost must be
 # counted in `loss` events (matches seen + drops reported == matching opens).
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 STORM_SECONDS=${STORM_SECONDS:-10}
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-gcc -O2 -o storm storm.c || { echo "not ok e2e.storm: cannot build the storm helper"; exit 0; }
+gcc -O2 -o storm storm.c || { echo "not ok e2e.storm$E2E_SUFFIX: cannot build the storm helper"; exit 0; }
 echo quiet > quiet.txt
 echo loud > loud.txt
 policy <<'EOF'
@@ -71,5 +71,5 @@ rate=$(python3 -c "print(int(($quiet + $loud) / $STORM_SECONDS))")
 [ "$drops" -ge 0 ] || fail "no exit event with a drop count"
 [ $((seen + drops)) -eq "$loud" ] || fail "$loud matching opens, $seen events and $drops reported drops: some went unreported"
 [ "$drops" -eq 0 ] || [ "$lossev" -gt 0 ] || fail "$drops drops but no loss event"
-echo "# storm: $((quiet + loud)) opens in ${STORM_SECONDS}s by $((STORM_WORKERS + 1)) processes (~$rate/s); $loud matching: $seen reported, $drops dropped in $lossev loss events; run took $(python3 -c "print(round($end - $start, 1))")s"
+echo "# storm$E2E_SUFFIX: $((quiet + loud)) opens in ${STORM_SECONDS}s by $((STORM_WORKERS + 1)) processes (~$rate/s); $loud matching: $seen reported, $drops dropped in $lossev loss events; run took $(python3 -c "print(round($end - $start, 1))")s"
 t_end

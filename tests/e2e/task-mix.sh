@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Case 9: task A's data and task B's data in one process, then a commit:
 # match. Either alone: none.
-E2E_MODE=${E2E_MODE:-tracepoint}
+E2E_MODES=${E2E_MODES:-tracepoint auto}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 make_repo
