@@ -49,7 +49,7 @@ echo "[agent] done"
 AGENT
 chmod +x agent.sh
 say "sudo actplane run -- ./agent.sh"
-"$AP" run --fallback kill --events "$demo/events.jsonl" -- ./agent.sh
+"$AP" run --events "$demo/events.jsonl" -- ./agent.sh
 echo "(exit status $?)"
 say "the audit trail (.actplane/events.jsonl)"
 cat .actplane/events.jsonl 2>/dev/null | head -20
