@@ -169,7 +169,7 @@ struct {
 	__type(value, struct ap_exec_scr);
 } ap_exec_scratch SEC(".maps");
 
-SEC("tp_btf/sched_process_exec")SEC("tp_btf/sched_process_exec")
+SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ap_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
@@ -185,7 +185,6 @@ int BPF_PROG(ap_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	struct inode *ino;
 	__u64 astart, aend, alen, now = bpf_ktime_get_boot_ns(), gain;
 	long packed_t;
-
 	__u32 zero = 0;
 
 	if (!p)

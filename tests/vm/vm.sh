@@ -76,6 +76,8 @@ build_initramfs() {
 		add_bin "$root" "$py" /usr/bin/python3
 		ln -sf python3 "$root/usr/bin/$(basename "$py")"
 		add_bin "$root" /usr/bin/git /usr/bin/git
+		# util-linux's setpriv (busybox's lacks --reuid), as on the host
+		add_bin "$root" /usr/bin/setpriv /usr/bin/setpriv
 		for f in /usr/lib/git-core/git-remote-http /usr/lib/git-core/git; do
 			[ -e "$f" ] && add_bin "$root" "$f" "$f"
 		done
@@ -91,7 +93,7 @@ build_initramfs() {
 		done
 	fi
 	echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
-	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$root/etc/passwd"
+	echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/sh" >> "$root/etc/passwd"
 	echo "root:x:0:" > "$root/etc/group"
 	echo "nogroup:x:65534:" >> "$root/etc/group"
 	cp "$script" "$root/work/test.sh"
@@ -102,11 +104,15 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
+# what any distribution provides: /run (actplane's control sockets) and a
+# working loopback (the tests' listeners are on 127.0.0.1)
+mkdir -p /run && mount -t tmpfs run /run
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
-echo "AP-VM-LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
+echo; echo "AP-VM-LSM $(cat /sys/kernel/security/lsm 2>/dev/null)"
 cd /work
 export PATH=/usr/local/bin:/usr/bin:/bin:/sbin AP_BIN=/usr/local/bin/actplane
 sh /work/test.sh
@@ -126,7 +132,8 @@ timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-re
 	-append "console=ttyS0 quiet panic=-1 lsm=$LSM" > "$out" 2>&1 || true
 # drop the firmware's terminal escapes, keep what the guest printed
 clean=$(tr -d '\r' < "$out" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g')
-printf '%s\n' "$clean" | sed -n '/^AP-VM-LSM/,$p' | grep -v -e '^AP-VM-EXIT' -e 'reboot: Power down'
+# (the firmware may leave its text on the marker's line)
+printf '%s\n' "$clean" | sed -n '/AP-VM-LSM/,$p' | sed '1s/^.*AP-VM-LSM/AP-VM-LSM/' | grep -v -e '^AP-VM-EXIT' -e 'reboot: Power down'
 rc=$(printf '%s\n' "$clean" | sed -n 's/^AP-VM-EXIT \([0-9]*\)$/\1/p' | tail -n1)
 [ -n "$rc" ] || { echo "vm: the guest did not finish (see $out)"; tail -5 "$out"; exit 1; }
 exit "$rc"
