@@ -139,7 +139,7 @@ unsigned ap_dfa__match(const struct ap_dfa *d, enum ap_pattern_kind kind,
 
 /* ---- growable arrays ---- */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int ap_dfa__grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	size_t c = *cap ? *cap : 64;
 	void *q;
@@ -549,7 +549,7 @@ static int ss_intern(struct build *B, bool is_start, uint32_t *id)
 	    ss->nwords + B->ntmp > BUILD_MAX_SET_WORDS ||
 	    (ss->n + 1) * B->ncls > BUILD_MAX_TRANS)
 		return -E2BIG;
-	if (grow((void **)&ss->words, &ss->capwords, ss->nwords + B->ntmp,
+	if (ap_dfa__grow((void **)&ss->words, &ss->capwords, ss->nwords + B->ntmp,
 		 sizeof(*ss->words)))
 		return -ENOMEM;
 	if (ss->n == ss->cap) {
@@ -621,7 +621,7 @@ static int intern_accept(struct build *B, uint32_t i, uint32_t *acc)
 		}
 	if (B->nsets >= AP_MAX_ACCEPT_SETS)
 		return -E2BIG;
-	if (grow((void **)&B->sets, &B->capsets, B->nsets + 1, sizeof(set)))
+	if (ap_dfa__grow((void **)&B->sets, &B->capsets, B->nsets + 1, sizeof(set)))
 		return -ENOMEM;
 	B->sets[B->nsets] = set;
 	B->acctab[k] = B->nsets;
@@ -795,9 +795,9 @@ static int subset_construction(struct build *B)
 		return ret;
 	/* allocated up front so that the empty set copies from a real (if
 	 * zero-length) buffer */
-	if (grow((void **)&ss->words, &ss->capwords, 1, sizeof(*ss->words)))
+	if (ap_dfa__grow((void **)&ss->words, &ss->capwords, 1, sizeof(*ss->words)))
 		return -ENOMEM;
-	if (grow((void **)&B->sets, &B->capsets, 1, sizeof(*B->sets)))
+	if (ap_dfa__grow((void **)&B->sets, &B->capsets, 1, sizeof(*B->sets)))
 		return -ENOMEM;
 	B->acctab = calloc(ACC_TABLE, sizeof(*B->acctab));
 	if (!B->acctab)
@@ -820,9 +820,9 @@ static int subset_construction(struct build *B)
 		return ret;
 
 	for (uint32_t i = 0; i < ss->n; i++) {
-		if (grow((void **)&B->trans, &B->captrans,
+		if (ap_dfa__grow((void **)&B->trans, &B->captrans,
 			 (size_t)(i + 1) * B->ncls, sizeof(*B->trans)) ||
-		    grow((void **)&B->acc, &B->capacc, i + 1, sizeof(*B->acc)))
+		    ap_dfa__grow((void **)&B->acc, &B->capacc, i + 1, sizeof(*B->acc)))
 			return -ENOMEM;
 		ret = intern_accept(B, i, &B->acc[i]);
 		if (ret)

@@ -9,23 +9,6 @@
 #include "policy/dfa.h"
 #include "policy/glob_int.h"
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, c * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /*
  * Hopcroft's partition refinement, starting from "same accept set"; block[]
  * ends as the coarsest stable partition. Blocks live as ranges of elems[];
@@ -187,7 +170,7 @@ int ap_dfa__minimize(const uint32_t *trans, size_t n, unsigned ncls,
 			cpos[clist[j]] = total;
 			total += ccnt[clist[j]];
 		}
-		if (grow((void **)&buf, &capbuf, total, sizeof(*buf)))
+		if (ap_dfa__grow((void **)&buf, &capbuf, total, sizeof(*buf)))
 			goto cleanup;
 		for (uint32_t k = P.first[a]; k < P.end[a]; k++) {
 			uint32_t t = P.elems[k];

@@ -54,6 +54,10 @@ int ap_glob__parse(enum ap_pattern_kind kind, const char *glob, bool prefixed,
  * 0, -ENOMEM, or -E2BIG when more than AP_MAX_DFA_STATES blocks remain or
  * n > AP_DFA_MIN_MAX_STATES.
  */
+/* realloc *p to hold at least `need` elements of `elem` bytes (capacity
+ * doubles from 64); 0 or -ENOMEM, *p untouched on failure */
+int ap_dfa__grow(void **p, size_t *cap, size_t need, size_t elem);
+
 #define AP_DFA_MIN_MAX_STATES ((1u << 24) - 1)
 int ap_dfa__minimize(const uint32_t *trans, size_t n, unsigned ncls,
 		     const uint32_t *acc, size_t nacc, void **spare,
