@@ -304,6 +304,9 @@ enum ap_guard_item {
 };
 #define AP_GUARD_ALL 0x1f
 #define AP_BLOB_F_GUARD_NOTIFY 0x01 /* guard: notify */
+/* the rule index guard events carry when the blob has no rule named
+ * "session-guard" (older compilers); user space names it all the same */
+#define AP_RULE_GUARD_NONE (AP_MAX_RULES - 1)
 /* flags bits 8..15: independent automata in the DFA tables (states 1..n
  * start them, accept sets OR-ed; bpf/dfa_abi.h); 0 reads as 1 */
 #define AP_BLOB_F_DFA_GROUPS_SHIFT 8
@@ -389,9 +392,27 @@ struct ap_session {
 	__s64 live;                    /* processes of the session alive */
 	__u64 seen_labels;             /* every label seen in the session */
 	__u32 flags;                   /* AP_SESSION_F_* */
-	__u32 pad;
+	__u32 overflow;                /* AP_OVF_* bits: why it overflowed */
 };
 #define AP_SESSION_F_OVERFLOWED 0x01
+#define AP_SESSION_F_SUPERVISED 0x02 /* a seccomp supervisor decides the guard */
+
+/* Why a session overflowed (ap_session.overflow bits): the state that could
+ * not be recorded. X(ENUM, bit, "name", "what could not be recorded") */
+#define AP_OVERFLOWS(X) \
+	X(PROCS,   0x01, "ap_procs",      "a process of the session (fork)") \
+	X(FILES,   0x02, "ap_files",      "the labels of a file, pipe or socket") \
+	X(PENDING, 0x04, "ap_pending",    "a connect in flight") \
+	X(IO,      0x08, "ap_io_pending", "a read in flight") \
+	X(FDS,     0x10, "fd_table",      "descriptors beyond the walk bound") \
+	X(SHMAPS,  0x20, "ap_shmaps",     "a shared writable mapping") \
+	X(MEM,     0x40, "ap_mem_pending", "a read of another process's memory") \
+	X(CGROUP,  0x80, "ap_procs",      "a process found only by the session's cgroup")
+enum ap_overflow {
+#define X(e, b, n, w) AP_OVF_##e = b,
+	AP_OVERFLOWS(X)
+#undef X
+};
 
 /* ap_files: HASH, labelled files/pipes/sockets by (dev, ino).
  * ap_inode_pats: LRU_HASH, same key: the pattern bits of every name the

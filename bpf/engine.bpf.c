@@ -11,6 +11,10 @@
  *   engine_file.bpf.h  open, unlink, rename, link, symlink, truncate
  *   engine_net.bpf.h   connect, sendto, sendmsg
  *   engine_io.bpf.h    data through descriptors: read/write/send/recv
+ *   engine_guard.bpf.h the session guard's system calls (ptrace, namespaces,
+ *                      signals to the engine)
+ *   engine_memflow.bpf.h  labels through memory: ptrace, process_vm_readv,
+ *                      /proc/PID/mem, mmap
  * Programs are named after their hook. User space: src/engine/.
  */
 #include "vmlinux.h"
@@ -34,5 +38,7 @@
 #include "engine_file.bpf.h"
 #include "engine_net.bpf.h"
 #include "engine_io.bpf.h"
+#include "engine_guard.bpf.h"
+#include "engine_memflow.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -26,6 +26,11 @@ struct ap_eval {
 	__u8 best_op;
 	__u8 which;          /* scratch set holding the target's patterns */
 	__u8 has_ep;
+	__u8 guard;          /* a session-guard clause of effect block or
+			      * stronger matched: the process is killed
+			      * whatever the fallback (the guard is never
+			      * weakened; in supervised mode the engine only
+			      * sees what bypassed the supervisor) */
 };
 
 /* The evaluation in progress of ap_eval_op_g: in a map rather than on its
@@ -128,12 +133,18 @@ static long ap_clause_step(__u32 i, void *unused)
 	rule = c->rule & (AP_MAX_RULES - 1);
 	e->rules[rule / 64] |= 1ULL << (rule % 64);
 	e->mattered |= c->require;
-	if (!e->nmatch || c->effect > e->best) {
+	/* the first rule with the strongest effect decides; on a tie the
+	 * built-in session-guard does, so its events always name it */
+	if (!e->nmatch || c->effect > e->best ||
+	    ((c->flags & AP_CLAUSE_F_SESSION_GUARD) && c->effect == e->best &&
+	     e->rule != c->rule)) {
 		e->best = c->effect;
 		e->rule = c->rule;
 		e->best_op = e->op;
 	}
 	e->nmatch++;
+	if ((c->flags & AP_CLAUSE_F_SESSION_GUARD) && c->effect >= AP_EFFECT_BLOCK)
+		e->guard = 1;
 	return 0;
 }
 
@@ -164,7 +175,8 @@ __attribute__((noinline)) int ap_eval_op_g(struct ap_eval *e, int op, int which)
 static __always_inline void ap_eval_init(struct ap_eval *e, const struct ap_proc *p)
 {
 	__builtin_memset(e, 0, sizeof(*e));
-	e->labels = p->labels;
+	/* an overflowed session: every label seen in it (fail closed) */
+	e->labels = ap_eff_labels(p);
 	e->lineage = p->lineage;
 	e->session = p->session;
 }
@@ -205,7 +217,10 @@ struct ap_emit {
 	__u64 argv_start;     /* exec: user address of argv, 0 none */
 	__u32 argv_len;
 	__u16 argc;
-	__u16 pad;
+	__u8 action;          /* nonzero: the action a hook that denied took
+			       * (cgroup connect_unix), instead of the one
+			       * the effect and the load flags imply */
+	__u8 pad;
 	__s32 exit_code;
 };
 
@@ -248,7 +263,7 @@ __attribute__((noinline)) int ap_emit_g(struct ap_emit *m, struct ap_eval *e)
 	r->session = p->session;
 	r->op = m->op;
 	r->flags = m->flags;
-	r->labels = p->labels;
+	r->labels = ap_eff_labels(p);
 	r->exit_code = m->exit_code;
 	r->nprov = 0;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
@@ -260,7 +275,7 @@ __attribute__((noinline)) int ap_emit_g(struct ap_emit *m, struct ap_eval *e)
 		__builtin_memcpy(r->rules, e->rules, sizeof(r->rules));
 		if (cfg_flags & AP_CFG_F_AUDIT)
 			action = AP_ACTION_AUDITED;
-		else if (e->best == AP_EFFECT_KILL ||
+		else if (e->best == AP_EFFECT_KILL || e->guard ||
 			 ((e->best == AP_EFFECT_BLOCK || e->best == AP_EFFECT_ASK) &&
 			  (cfg_flags & AP_CFG_F_FALLBACK_KILL)))
 			action = AP_ACTION_KILLED;
@@ -276,6 +291,8 @@ __attribute__((noinline)) int ap_emit_g(struct ap_emit *m, struct ap_eval *e)
 		r->mattered = 0;
 		__builtin_memset(r->rules, 0, sizeof(r->rules));
 	}
+	if (m->action && !(cfg_flags & AP_CFG_F_AUDIT))
+		action = m->action;
 	r->action = action;
 	if (action == AP_ACTION_KILLED)
 		r->flags |= AP_REC_F_KILLED;

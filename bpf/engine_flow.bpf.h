@@ -99,7 +99,7 @@ struct ap_prov_loop {
 	__u8 sockaddr;
 };
 
-static long ap_prov_step(__u32 i, struct ap_prov_loop *c)
+static __always_inline long ap_prov_step_body(__u32 i, struct ap_prov_loop *c)
 {
 	struct ap_prov_key dk = c->dst, sk = c->src;
 	struct ap_prov *p = NULL;
@@ -151,6 +151,11 @@ static long ap_prov_step(__u32 i, struct ap_prov_loop *c)
 	return 0;
 }
 
+static long ap_prov_step(__u32 i, struct ap_prov_loop *c)
+{
+	return ap_prov_step_body(i, c);
+}
+
 static __always_inline void ap_prov_record(__u64 bits, struct ap_prov_key *dst,
 					   struct ap_prov_key *src, __u8 op,
 					   __u32 toff, __u32 tlen, bool sockaddr)
@@ -172,6 +177,201 @@ static __always_inline void ap_session_seen(__u32 sid, __u64 bits)
 
 	if (ss)
 		__sync_fetch_and_or(&ss->seen_labels, bits);
+}
+
+/* the file gains the process's labels. Separately verified. */
+/* ap_file_gain_g's provenance loop state: in a map, not on its stack,
+ * which on 6.1 adds up with the fd walk's and the program's (512 bytes) */
+struct ap_fgain {
+	struct ap_prov_loop c;
+	struct ap_file_key key;
+	struct ap_file nf;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ap_fgain);
+} ap_fgain_scratch SEC(".maps");
+
+static long ap_fgain_prov_step(__u32 i, void *unused)
+{
+	__u32 zero = 0;
+	struct ap_fgain *g = bpf_map_lookup_elem(&ap_fgain_scratch, &zero);
+
+	if (!g)
+		return 1;
+	return ap_prov_step_body(i, &g->c);
+}
+
+__attribute__((noinline)) int ap_file_gain_g(struct ap_file_key *k, __u32 tgid)
+{
+	struct ap_proc *p = ap_proc_of(tgid);
+	struct ap_fgain *g;
+	struct ap_file *f;
+	__u32 zero = 0;
+	__u64 bits, fresh;
+
+	if (!p || !k)
+		return 0;
+	bits = ap_eff_labels(p);
+	if (!bits)
+		return 0;
+	g = bpf_map_lookup_elem(&ap_fgain_scratch, &zero);
+	if (!g)
+		return 0;
+	g->key = *k;
+	f = bpf_map_lookup_elem(&ap_files, &g->key);
+	fresh = bits & ~(f ? f->labels : 0);
+	if (!fresh)
+		return 0;
+	if (f) {
+		__sync_fetch_and_or(&f->labels, fresh);
+	} else {
+		g->nf.labels = fresh;
+		g->nf.ts = bpf_ktime_get_boot_ns();
+		if (bpf_map_update_elem(&ap_files, &g->key, &g->nf, BPF_NOEXIST)) {
+			f = bpf_map_lookup_elem(&ap_files, &g->key);
+			if (!f) {
+				/* the object's labels cannot be kept: fail closed */
+				p = ap_proc_of(tgid);
+				if (p)
+					ap_overflow(p->session, AP_OVF_FILES);
+				return 0;
+			}
+			__sync_fetch_and_or(&f->labels, fresh);
+		}
+	}
+	g->c.bits = fresh;
+	g->c.dst.id = g->key.ino;
+	g->c.dst.dev = g->key.dev;
+	g->c.dst.kind = AP_OBJ_FILE;
+	g->c.dst.label = 0;
+	g->c.dst.pad = 0;
+	g->c.src.id = tgid;
+	g->c.src.dev = 0;
+	g->c.src.kind = AP_OBJ_PROC;
+	g->c.src.label = 0;
+	g->c.src.pad = 0;
+	g->c.op = AP_OP_WRITE;
+	g->c.toff = g->c.tlen = 0;
+	g->c.sockaddr = 0;
+	bpf_loop(64, ap_fgain_prov_step, NULL, 0);
+	return 0;
+}
+
+/* ---- a process that gains a label passes it on (section 4) ----
+ * to every object it holds open for writing (the fd table, walked up to
+ * AP_FD_WALK_MAX descriptors: a larger table overflows the session) and to
+ * every shared writable mapping it made (ap_shmaps, recorded at mmap by
+ * engine_memflow.bpf.h), so data written later through an old descriptor,
+ * by a system call the engine does not follow, or by a plain store into
+ * shared memory carries the label. */
+#define AP_FD_WALK_MAX 4096
+#define AP_FMODE_WRITE_BIT 0x2
+
+struct ap_fd_walk {
+	__u64 fds;   /* struct file ** */
+	__u32 max;
+	__u32 tgid;
+	struct ap_file_key k;
+};
+
+/* the process that gained a label in this program run (0: none): passed
+ * on by ap_pass_on_g at the top level of the program, not from inside
+ * ap_proc_gain_g, whose frame would not fit 6.1's 512-byte stack budget
+ * together with the walk's */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ap_fd_walk);
+} ap_pass_scratch SEC(".maps");
+
+static long ap_fd_walk_step(__u32 i, void *unused)
+{
+	__u32 zero = 0;
+	struct ap_fd_walk *w = bpf_map_lookup_elem(&ap_pass_scratch, &zero);
+	struct file *f = NULL;
+	struct inode *ino;
+
+	if (!w || i >= w->max)
+		return 1;
+	if (bpf_probe_read_kernel(&f, sizeof(f), (void *)(w->fds + (__u64)i * 8)) || !f)
+		return 0;
+	if (!(BPF_CORE_READ(f, f_mode) & AP_FMODE_WRITE_BIT))
+		return 0;
+	ino = BPF_CORE_READ(f, f_inode);
+	w->k.ino = BPF_CORE_READ(ino, i_ino);
+	w->k.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	w->k.pad = 0;
+	ap_file_gain_g(&w->k, w->tgid);
+	return 0;
+}
+
+static long ap_shmap_step(__u32 j, void *unused)
+{
+	__u32 zero = 0;
+	struct ap_fd_walk *w = bpf_map_lookup_elem(&ap_pass_scratch, &zero);
+	struct ap_shmap *sm;
+
+	if (!w)
+		return 1;
+	sm = bpf_map_lookup_elem(&ap_shmaps, &w->tgid);
+	if (!sm || j >= sm->n)
+		return 1;
+	w->k = sm->keys[j & (AP_SHMAP_MAX - 1)];
+	ap_file_gain_g(&w->k, w->tgid);
+	return 0;
+}
+
+/* Pass on what the current process gained in this program run (see
+ * above). Called at the top level of every program that gains. Separately
+ * verified. */
+__attribute__((noinline)) int ap_pass_on_g(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct ap_fd_walk *w;
+	struct ap_proc *p;
+	__u32 zero = 0, tgid = ap_cur_tgid(), max;
+
+	w = bpf_map_lookup_elem(&ap_pass_scratch, &zero);
+	if (!w || !w->tgid)
+		return 0;
+	if (w->tgid != tgid) {
+		w->tgid = 0;
+		return 0;
+	}
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (fdt) {
+		w->fds = (__u64)BPF_CORE_READ(fdt, fd);
+		max = BPF_CORE_READ(fdt, max_fds);
+		if (max > AP_FD_WALK_MAX) {
+			p = ap_proc_of(tgid);
+			if (p)
+				ap_overflow(p->session, AP_OVF_FDS);
+			max = AP_FD_WALK_MAX;
+		}
+		w->max = max;
+		if (w->fds)
+			bpf_loop(AP_FD_WALK_MAX, ap_fd_walk_step, NULL, 0);
+	}
+	bpf_loop(AP_SHMAP_MAX, ap_shmap_step, NULL, 0);
+	w = bpf_map_lookup_elem(&ap_pass_scratch, &zero);
+	if (w)
+		w->tgid = 0;
+	return 0;
+}
+
+/* remember that the current process gained: ap_pass_on_g passes it on */
+static __always_inline void ap_pass_note(__u32 tgid)
+{
+	__u32 zero = 0;
+	struct ap_fd_walk *w = bpf_map_lookup_elem(&ap_pass_scratch, &zero);
+
+	if (w && tgid == ap_cur_tgid())
+		w->tgid = tgid;
 }
 
 #define AP_GAIN_SOCKADDR 0x100 /* op_flags: the target is the scratch sockaddr */
@@ -198,46 +398,7 @@ __attribute__((noinline)) int ap_proc_gain_g(__u32 tgid, __u64 bits,
 	ap_prov_record(fresh, &dk, src->kind ? src : NULL, op_flags & 0xff,
 		       ts.err ? 0 : ts.off, ts.err ? 0 : ts.len,
 		       op_flags & AP_GAIN_SOCKADDR);
-	return 0;
-}
-
-/* the file gains the process's labels. Separately verified. */
-__attribute__((noinline)) int ap_file_gain_g(struct ap_file_key *k, __u32 tgid)
-{
-	struct ap_proc *p = ap_proc_of(tgid);
-	struct ap_file *f;
-	struct ap_prov_key dk = {}, sk = { .id = tgid, .kind = AP_OBJ_PROC };
-	struct ap_file_key key;
-	__u64 bits, fresh;
-
-	if (!p || !k)
-		return 0;
-	bits = p->labels;
-	if (!bits)
-		return 0;
-	key = *k;
-	f = bpf_map_lookup_elem(&ap_files, &key);
-	fresh = bits & ~(f ? f->labels : 0);
-	if (!fresh)
-		return 0;
-	if (f) {
-		__sync_fetch_and_or(&f->labels, fresh);
-	} else {
-		struct ap_file nf = { .labels = fresh, .ts = bpf_ktime_get_boot_ns() };
-
-		if (bpf_map_update_elem(&ap_files, &key, &nf, BPF_NOEXIST)) {
-			f = bpf_map_lookup_elem(&ap_files, &key);
-			if (!f) {
-				ap_count(AP_CNT_MAP_FULL);
-				return 0;
-			}
-			__sync_fetch_and_or(&f->labels, fresh);
-		}
-	}
-	dk.id = key.ino;
-	dk.dev = key.dev;
-	dk.kind = AP_OBJ_FILE;
-	ap_prov_record(fresh, &dk, &sk, AP_OP_WRITE, 0, 0, false);
+	ap_pass_note(tgid);
 	return 0;
 }
 

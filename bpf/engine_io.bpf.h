@@ -15,14 +15,6 @@
 
 #include "engine_eval.bpf.h"
 
-/* reads in flight by tid; LRU: a thread killed in a read leaves its entry */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct ap_file_key);
-} ap_io_pending SEC(".maps");
-
 #define AP_S_IFMT   00170000
 #define AP_S_IFSOCK 0140000
 
@@ -60,7 +52,7 @@ static __always_inline int ap_io_write(int fd)
 	struct ap_file_key k = {};
 	struct file *f;
 
-	if (!p || !p->labels)
+	if (!p || !ap_eff_labels(p))
 		return 0;
 	f = ap_fd_file((struct task_struct *)bpf_get_current_task(), fd);
 	if (!f)
@@ -81,10 +73,12 @@ static __always_inline int ap_io_read_enter(int fd)
 	__u32 tid = (__u32)id;
 	struct ap_file_key k = { .ino = (__u32)fd };
 
-	if (!ap_proc_of(id >> 32))
+	struct ap_proc *p = ap_proc_of(id >> 32);
+
+	if (!p)
 		return 0;
 	if (bpf_map_update_elem(&ap_io_pending, &tid, &k, BPF_ANY))
-		ap_count(AP_CNT_MAP_FULL);
+		ap_overflow(p->session, AP_OVF_IO);
 	return 0;
 }
 
@@ -118,6 +112,7 @@ static __always_inline int ap_io_read_exit(long ret)
 	fk.id = k.ino;
 	fk.dev = k.dev;
 	ap_proc_gain_g(tgid, fl->labels, &fk, AP_OP_READ, -ENOENT);
+	ap_pass_on_g();
 	return 0;
 }
 
@@ -163,6 +158,7 @@ int ap_sys_enter_sendfile64(struct trace_event_raw_sys_enter *ctx)
 			fk.id = k.ino;
 			fk.dev = k.dev;
 			ap_proc_gain_g(tgid, fl->labels, &fk, AP_OP_READ, -ENOENT);
+			ap_pass_on_g();
 		}
 	}
 	return ap_io_write((int)ctx->args[0]);

@@ -25,7 +25,7 @@ int BPF_PROG(ap_sched_process_fork, struct task_struct *parent,
 	struct ap_proc *p, c;
 
 	p = ap_proc_of(ptgid);
-	if (!p || ptgid == ctgid)
+	if (!p || ptgid == ctgid || ap_proc_raw(ctgid))
 		return 0;
 	__builtin_memcpy(&c, p, sizeof(c));
 	c.pending_gates = 0;
@@ -33,12 +33,22 @@ int BPF_PROG(ap_sched_process_fork, struct task_struct *parent,
 	c.flags &= ~AP_PROC_F_ROOT;
 	c.start_ts = bpf_ktime_get_boot_ns();
 	if (bpf_map_update_elem(&ap_procs, &ctgid, &c, BPF_NOEXIST)) {
-		ap_count(AP_CNT_MAP_FULL);
+		/* the child cannot be followed by pid: the session fails
+		 * closed, and the child is still found by the session's
+		 * cgroup (ap_proc_of) where the session has one */
+		ap_overflow(c.session, AP_OVF_PROCS);
 		return 0;
 	}
 	ss = bpf_map_lookup_elem(&ap_sessions, &c.session);
 	if (ss)
 		__sync_fetch_and_add(&ss->live, 1);
+	/* shared mappings are inherited */
+	{
+		struct ap_shmap *sm = bpf_map_lookup_elem(&ap_shmaps, &ptgid);
+
+		if (sm && bpf_map_update_elem(&ap_shmaps, &ctgid, sm, BPF_ANY))
+			ap_overflow(c.session, AP_OVF_SHMAPS);
+	}
 	ap_prov_record(c.labels, &dk, &sk, AP_OP_EXEC, 0, 0, false);
 	return 0;
 }
@@ -61,16 +71,23 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ap_sched_process_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	struct ap_proc *p = ap_proc_of(tgid);
+	__u32 tid = BPF_CORE_READ(task, pid);
+	struct ap_proc *p = ap_proc_raw(tgid);
 	struct ap_session *ss;
 	struct ap_prov_drop d;
 	int code;
 
+	/* the thread's system calls in flight end with it (the maps are not
+	 * LRU: nothing else would remove them) */
+	bpf_map_delete_elem(&ap_pending, &tid);
+	bpf_map_delete_elem(&ap_io_pending, &tid);
+	bpf_map_delete_elem(&ap_mem_pending, &tid);
 	if (!p)
 		return 0;
 	/* a thread's exit does not end the process */
 	if (BPF_CORE_READ(task, signal, live.counter) > 0)
 		return 0;
+	bpf_map_delete_elem(&ap_shmaps, &tgid);
 	code = BPF_CORE_READ(task, exit_code);
 	if (p->pending_gates && code == 0)
 		ap_gates_mark(p->session, p->pending_gates, p->gate_ts);
@@ -293,6 +310,9 @@ int BPF_PROG(ap_sched_process_exec, struct task_struct *task, pid_t old_pid,
 		bpf_loop(cfg_nkeeps, ap_keep_step, &l, 0);
 	if (l.endorse)
 		ap_proc_gain_g(tgid, l.endorse, &x->none, AP_OP_EXEC, packed_t);
+	/* the old image's mappings are gone (what was gained is passed on to
+	 * the descriptors kept open by ap_mf_exec_pass) */
+	bpf_map_delete_elem(&ap_shmaps, &tgid);
 	p = ap_proc_of(tgid);
 	if (!p)
 		return 0;

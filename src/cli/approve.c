@@ -27,6 +27,8 @@ static int on_reply(void *ctx, const char *sock, const char *reply)
 		return 1;
 	}
 	d->found = -1;
+	if (!strncmp(reply, "error: ", 7))
+		reply += 7;
 	snprintf(d->msg, sizeof(d->msg), "%s", reply);
 	return 1;
 }

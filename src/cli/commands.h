@@ -25,7 +25,8 @@
 	X("doctor", doctor, "diagnose kernel support, privileges, policy, agent hooks and MCP") \
 	X("pending", pending, "list operations held by ask rules (--json)") \
 	X("approve", approve, "let an operation held by an ask rule through once") \
-	X("deny", deny, "fail an operation held by an ask rule with EPERM")
+	X("deny", deny, "fail an operation held by an ask rule with EPERM") \
+	X("status", status, "the sessions running here: mode, policy, counters (--json)")
 
 #define X(n, f, s) int ap_cmd_##f(int argc, char **argv);
 AP_COMMANDS(X)

@@ -28,6 +28,8 @@
 #include "agent/feedback.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/run_int.h"
+#include "cli/session_state.h"
 #include "common/log.h"
 #include "engine/engine.h"
 #include "engine/event_json.h"
@@ -36,6 +38,7 @@
 #include "enforce/landlock.h"
 #include "enforce/seccomp.h"
 #include "enforce/supervisor.h"
+#include "enforce/sysguard.h"
 #include "enforce/watchdog.h"
 #include "policy/blob.h"
 #include "policy/lower.h"
@@ -56,22 +59,6 @@ struct run_opts {
 	char **cmd;
 };
 
-/* Everything the event callback needs. */
-struct run_ctx {
-	struct ap_evw *w;
-	const struct ap_blob_view *bv;
-	uint32_t sid;
-	bool session_ended;
-	struct ap_engine_counters lost; /* totals reported in loss events */
-	int write_err;                 /* first sink error, reported once */
-	struct ap_feedback *fb;        /* the agent's feedback file (agent/feedback.h) */
-	const struct ap_compiled *c;   /* rule and label names for it */
-	struct ap_supervisor *sup;     /* supervised mode, else NULL */
-};
-
-/* the supervisor thread emits too (enforce/supervisor.h) */
-static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static volatile sig_atomic_t pending_sig;
 
 static void on_signal(int sig)
@@ -83,7 +70,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: actplane run [--policy FILE | --rule TEXT] [--domain D]\n"
-		"                    [--mode auto|supervised|tracepoint] [--events FILE|-] [--audit]\n"
+		"                    [--mode auto|lsm|supervised|tracepoint] [--events FILE|-] [--audit]\n"
 		"                    [--fallback kill|notify] [--keep-alive] [--user U]\n"
 		"                    -- CMD [ARG...]\n"
 		"\n"
@@ -100,6 +87,8 @@ static void usage(FILE *out)
 		"                  call returns) or notify (report only)\n"
 		"  --keep-alive    when CMD exits, let its processes run on (still under\n"
 		"                  the policy) and return when the last one exits\n"
+		"  --mode M        force a mode (auto chooses); exit 3 when this kernel or\n"
+		"                  this build lacks it\n"
 		"\n"
 		"Exits with CMD's status (128+N when signal N ended it); 1 invalid policy,\n"
 		"2 usage, 3 the kernel or privileges cannot support the request.\n");
@@ -179,262 +168,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* ---- events ---- */
-
-static const char *label_name(const struct ap_blob_view *bv, unsigned bit)
-{
-	if (bit >= bv->hdr->nlabels)
-		return "?";
-	return ap_blob__str(bv, bv->labels[bit]);
-}
-
-static const char *rule_name(const struct ap_blob_view *bv, unsigned r)
-{
-	if (r >= bv->hdr->nrules)
-		return "?";
-	return ap_blob__str(bv, bv->rule_meta[r].name);
-}
-
-static void note_write(struct run_ctx *rc, int err)
-{
-	if (err && !rc->write_err) {
-		rc->write_err = err;
-		ap_err("cannot write an event: %s (later events may be missing from that file)",
-		       strerror(-err));
-	}
-}
-
-static void emit_violation(struct run_ctx *rc, const struct ap_event_rec *ev,
-			   const char *approval)
-{
-	const struct ap_blob_view *bv = rc->bv;
-	const char *rules[AP_MAX_RULES], *labels[AP_MAX_LABELS];
-	struct ap_ev_prov prov[AP_REC_PROV_MAX];
-	struct ap_ev_violation v = {
-		.ts_ns = ev->ts_ns,
-		.effect = ev->effect,
-		.action = ev->action,
-		.op = ev->op,
-		.target = ev->target,
-		.argv = ev->argv,
-		.argc = ev->argc,
-		.argv_truncated = ev->argv_truncated,
-		.pid = ev->pid, .tid = ev->tid, .ppid = ev->ppid, .uid = ev->uid,
-		.comm = ev->comm,
-		.exe = ev->exe,
-		.rules = rules,
-		.labels = labels,
-		.prov = prov,
-		.approval = approval,
-	};
-	unsigned i;
-
-	v.unresolved = ev->kind == AP_EVENT_UNRESOLVED;
-	if (v.unresolved && !ev->nrules) {
-		/* no rule could be evaluated: never a silent allow */
-		v.rule = "unresolved";
-		v.reason = "the engine could not resolve the target of this operation";
-	} else {
-		v.rule = rule_name(bv, ev->rule);
-		v.reason = ev->rule < bv->hdr->nrules ?
-				   ap_blob__str(bv, bv->rule_meta[ev->rule].because) : "";
-	}
-	for (i = 0; i < ev->nrules && v.nrules < AP_MAX_RULES; i++)
-		rules[v.nrules++] = rule_name(bv, ev->rules[i]);
-	if (!v.nrules)
-		rules[v.nrules++] = v.rule;
-	for (i = 0; i < AP_MAX_LABELS; i++)
-		if (ev->labels & (1ull << i))
-			labels[v.nlabels++] = label_name(bv, i);
-	for (i = 0; i < ev->nprov && i < AP_REC_PROV_MAX; i++) {
-		prov[i] = (struct ap_ev_prov){
-			.label = label_name(bv, ev->prov[i].label),
-			.op = ev->prov[i].op,
-			.target = ev->prov[i].target,
-			.pid = ev->prov[i].pid,
-			.comm = ev->prov[i].comm,
-			.ts_ns = ev->prov[i].ts_ns,
-		};
-		v.nprov++;
-	}
-	if (!v.target || !*v.target)
-		v.target = "?";
-	/* an exec record may leave the target out when it is the exe
-	 * (AP_REC_F_EXE_IS_TARGET) */
-	if (ev->kind == AP_EVENT_VIOLATION && ev->op == AP_OP_EXEC &&
-	    !strcmp(v.target, "?") && ev->exe && ev->exe[0] == '/')
-		v.target = ev->exe;
-	/* rename/link: the other name; the policy matched either */
-	if (ev->target2 && *ev->target2)
-		v.target2 = ev->target2;
-	note_write(rc, ap_evw__violation(rc->w, &v));
-	if (rc->fb)
-		ap_feedback__record_event(rc->fb, rc->c, ev, approval);
-}
-
-static const struct {
-	enum ap_counter cnt;
-	const char *what;
-	bool overflow;
-} loss_kinds[] = {
-	{ AP_CNT_RINGBUF_DROPS, "events lost: the ring buffer was full", false },
-	{ AP_CNT_MAP_FULL, "state the kernel could not record: a map was full", true },
-	{ AP_CNT_EVICTIONS, "unlabelled process or file state evicted to make room", false },
-	{ AP_CNT_READ_FAILS, "memory reads in the kernel failed (a path or argv could not be read)", false },
-};
-
-static const char *const counter_names[] = {
-#define X(e, f, s) [AP_CNT_##e] = s,
-	AP_COUNTERS(X)
-#undef X
-};
-
-static uint64_t counter_at(const struct ap_engine_counters *c, enum ap_counter i)
-{
-	return ((const uint64_t *)c)[i];
-}
-
-static void add_counter(struct ap_engine_counters *c, enum ap_counter i, uint64_t d)
-{
-	((uint64_t *)c)[i] += d;
-}
-
-static void emit_losses(struct run_ctx *rc, const struct ap_engine_counters *delta,
-			uint64_t ts)
-{
-	for (size_t k = 0; k < sizeof(loss_kinds) / sizeof(loss_kinds[0]); k++) {
-		enum ap_counter i = loss_kinds[k].cnt;
-		uint64_t d = counter_at(delta, i);
-		struct ap_ev_loss l;
-
-		if (!d)
-			continue;
-		add_counter(&rc->lost, i, d);
-		l = (struct ap_ev_loss){
-			.ts_ns = ts,
-			.kind = counter_names[i],
-			.count = d,
-			.total = counter_at(&rc->lost, i),
-			.what = loss_kinds[k].what,
-			.overflowed = loss_kinds[k].overflow,
-		};
-		note_write(rc, ap_evw__loss(rc->w, &l));
-	}
-}
-
-/* Supervised mode: the engine evaluates the operation that really took
- * place, at its own hook. A block/ask/kill match there means the
- * supervisor's check was bypassed (a second thread changed the arguments
- * after the check, or the system call is one the filter does not see)
- * unless it is an `ask` a person approved. Kill the process; where the
- * engine ran with --fallback kill semantics it already did. */
-static bool supervised_recheck(struct run_ctx *rc, const struct ap_event_rec *ev,
-			       struct ap_event_rec *copy)
-{
-	if (!rc->sup || ev->kind != AP_EVENT_VIOLATION || ev->effect < AP_EFFECT_ASK)
-		return false;
-	if (ev->effect == AP_EFFECT_ASK &&
-	    ap_supervisor__approved(rc->sup, ev->pid, ev->op, ev->target))
-		return true; /* the decision event already says it */
-	*copy = *ev;
-	if (copy->action == AP_ACTION_REPORTED) {
-		kill(ev->pid, SIGKILL);
-		copy->action = AP_ACTION_KILLED;
-	}
-	return false;
-}
-
-static void sup_emit(void *ctx, const struct ap_event_rec *ev, const char *approval)
-{
-	struct run_ctx *rc = ctx;
-
-	pthread_mutex_lock(&ev_lock);
-	if (rc->w)
-		emit_violation(rc, ev, approval);
-	pthread_mutex_unlock(&ev_lock);
-}
-
-static void sup_decision(void *ctx, const char *approval, const char *decision,
-			 const char *by)
-{
-	struct run_ctx *rc = ctx;
-
-	pthread_mutex_lock(&ev_lock);
-	if (rc->w)
-		note_write(rc, ap_evw__decision(rc->w, &(struct ap_ev_decision){
-			.approval = approval, .decision = decision, .by = by }));
-	pthread_mutex_unlock(&ev_lock);
-}
-
-static void on_event_locked(void *ctx, const struct ap_event_rec *ev)
-{
-	struct run_ctx *rc = ctx;
-	struct ap_event_rec copy;
-
-	switch (ev->kind) {
-	case AP_EVENT_VIOLATION:
-	case AP_EVENT_UNRESOLVED:
-		if (ev->session != rc->sid)
-			break;
-		copy.kind = 0;
-		if (supervised_recheck(rc, ev, &copy))
-			break;
-		emit_violation(rc, copy.kind ? &copy : ev, NULL);
-		break;
-	case AP_EVENT_SESSION_END:
-		if (ev->session == rc->sid)
-			rc->session_ended = true;
-		break;
-	case AP_EVENT_LOSS:
-		emit_losses(rc, &ev->loss, ev->ts_ns);
-		break;
-	case AP_EVENT_OBSERVE:
-		break;
-	}
-}
-
-static void on_event(void *ctx, const struct ap_event_rec *ev)
-{
-	pthread_mutex_lock(&ev_lock);
-	on_event_locked(ctx, ev);
-	pthread_mutex_unlock(&ev_lock);
-}
-
-/* ---- files ---- */
-
-static int open_user_file(const char *path, int flags, const struct ap_user *u)
-{
-	struct stat st;
-	bool existed = !lstat(path, &st);
-	int fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	if (!existed)
-		ap_user__chown(u, path);
-	return fd;
-}
-
-/* <root>/.actplane/events.jsonl, appended; directory and file belong to the
- * invoking user when we create them. */
-static int open_audit_trail(const char *root, const struct ap_user *u)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	int fd;
-
-	if (snprintf(dir, sizeof(dir), "%s/.actplane", root) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	if (!mkdir(dir, 0755))
-		ap_user__chown(u, dir);
-	else if (errno != EEXIST)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
-	/* not through a symlink planted in the project: we are root here */
-	fd = open_user_file(path, O_APPEND | O_NOFOLLOW, u);
-	if (fd < 0)
-		ap_err("cannot open the audit trail %s: %s", path, strerror(-fd));
-	return fd;
-}
+/* ---- session id ---- */
 
 static void session_id(char *buf, size_t size)
 {
@@ -562,19 +296,78 @@ static void reap(pid_t cmd, bool *cmd_done, int *wstatus, bool *no_children)
 	}
 }
 
+/* What the poll loop keeps up to date besides the events. */
+struct run_live {
+	struct ap_engine *e;
+	const struct run_opts *o;
+	struct run_ctx *rc;
+	struct ap_watchdog *wd;
+	struct ap_state st;        /* the status file (cli/session_state.h) */
+	bool st_written, st_warned;
+	uint64_t next_state_ms;
+};
+
+/* The session's processes are the members of its cgroup (daemons that
+ * left run's tree included); its descendants where there is none. */
+static int signal_session(struct run_live *lv, int sig)
+{
+	int n = ap_watchdog__signal(lv->wd, sig);
+
+	return n >= 0 ? n : ap_session__signal_all(sig);
+}
+
+static void refresh_state(struct run_live *lv, bool cmd_done)
+{
+	struct ap_session_state ss;
+	int n, err;
+
+	lv->st.updated_ns = ap_ev__now_ns();
+	lv->st.cmd_exited = cmd_done;
+	n = ap_watchdog__count(lv->wd);
+	lv->st.processes = n >= 0 ? n : -1;
+	ap_engine__counters(lv->e, &lv->st.counters);
+	/* the flag stays set once the kernel set it, even after the entry
+	 * itself is gone */
+	if (!ap_engine__session_state(lv->e, lv->rc->sid, &ss) && ss.overflowed)
+		lv->st.overflowed = true;
+	pthread_mutex_lock(&ap_run_ev_lock);
+	lv->st.events = ap_evw__events(lv->rc->w);
+	lv->st.violations = ap_evw__violations(lv->rc->w);
+	pthread_mutex_unlock(&ap_run_ev_lock);
+	err = ap_state__write(AP_STATE_DIR, &lv->st);
+	if (!err) {
+		lv->st_written = true;
+	} else if (!lv->st_warned) {
+		lv->st_warned = true;
+		ap_warn("cannot write the session's status file in %s: %s ('actplane status' "
+			"will not list it)", AP_STATE_DIR, strerror(-err));
+	}
+}
+
 /* Poll the engine until CMD and (unless keep-alive, which waits for them)
  * every process of the session is gone. */
-static void supervise(struct ap_engine *e, const struct run_opts *o, pid_t cmd,
-		      int *wstatus)
+static void supervise(struct run_live *lv, pid_t cmd, int *wstatus)
 {
+	const struct run_opts *o = lv->o;
 	bool cmd_done = false, no_children = false, termed = false, killed = false;
+	bool lost = false;
 	uint64_t deadline = 0;
 
 	for (;;) {
-		int r = ap_engine__poll(e, RUN_POLL_MS);
+		int r = ap_engine__poll(lv->e, RUN_POLL_MS);
 
 		if (r < 0 && r != -EINTR)
 			ap_warn("reading the engine's events: %s", strerror(-r));
+		/* without the watchdog a run that dies next would leave the
+		 * session unwatched: fail closed now */
+		if (!lost && ap_watchdog__lost(lv->wd)) {
+			ap_err("the session's watchdog is gone: ending the session");
+			lost = true;
+		}
+		if (lost) {
+			signal_session(lv, SIGKILL);
+			ap_session__signal_all(SIGKILL);
+		}
 		if (pending_sig) {
 			int sig = pending_sig;
 
@@ -583,23 +376,31 @@ static void supervise(struct ap_engine *e, const struct run_opts *o, pid_t cmd,
 			if (!cmd_done)
 				kill(cmd, sig);
 			else
-				ap_session__signal_all(sig);
+				signal_session(lv, sig);
 		}
 		reap(cmd, &cmd_done, wstatus, &no_children);
-		if (no_children)
+		if (mono_ms() >= lv->next_state_ms) {
+			refresh_state(lv, cmd_done);
+			lv->next_state_ms = mono_ms() + RUN_COUNTER_MS;
+		}
+		/* the cgroup too: a member that is not our descendant (none
+		 * should be) still belongs to the session */
+		if (no_children && ap_watchdog__count(lv->wd) <= 0)
 			break;
 		if (!cmd_done || o->keep_alive)
 			continue;
 		/* CMD is gone: the session ends with it */
 		if (!termed) {
-			if (ap_session__signal_all(SIGTERM) > 0)
+			if (signal_session(lv, SIGTERM) > 0)
 				ap_info("the command exited; ending the processes it left running");
 			termed = true;
 			deadline = mono_ms() + RUN_GRACE_MS;
 		} else if (!killed && mono_ms() >= deadline) {
+			signal_session(lv, SIGKILL);
 			ap_session__signal_all(SIGKILL);
 			killed = true;
 		} else if (killed) {
+			signal_session(lv, SIGKILL);
 			ap_session__signal_all(SIGKILL);
 		}
 	}
@@ -634,7 +435,8 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		       const struct ap_user *u, bool supervised)
 {
 	const char *mode = "tracepoint";
-	struct ap_watchdog wd = { .pipe_wr = -1 };
+	struct ap_watchdog wd = AP_WATCHDOG_INIT;
+	struct run_live lv = { .o = o };
 	struct ap_sc_plan plan = { 0 };
 	struct ap_ll_plan *ll = NULL;
 	int sv[2] = { -1, -1 };
@@ -644,14 +446,15 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		.fallback = o->fallback && !strcmp(o->fallback, "notify") ?
 				    AP_EFFECT_NOTIFY : AP_EFFECT_KILL,
 		.protect_pid = getpid(),
-		.on_event = on_event,
+		.on_event = ap_run__on_event,
 	};
 	struct run_ctx rc = { .bv = &l->bv };
 	const char *rules[AP_MAX_RULES], *seed[AP_MAX_LABELS];
-	struct ap_engine_counters cnt = { 0 }, delta;
+	unsigned nrules = 0;
+	struct ap_engine_counters cnt = { 0 };
 	struct ap_child child = { .release_fd = -1, .status_fd = -1 };
 	struct ap_engine *e = NULL;
-	char sid_str[32], root[PATH_MAX], policy_path[PATH_MAX];
+	char sid_str[32], root[PATH_MAX], policy_path[PATH_MAX], state_path[PATH_MAX];
 	const char *policy;
 	uint64_t t0 = ap_ev__now_ns();
 	int err, ret = AP_EXIT_KERNEL, wstatus = 0, sig = 0, fd;
@@ -659,6 +462,19 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 
 	eo.ctx = &rc;
 	session_id(sid_str, sizeof(sid_str));
+	/* Fail closed in every mode: the session lives in its own cgroup, which
+	 * a watchdog kills when run dies. Started before anything of the session
+	 * exists and before run becomes a subreaper (the watchdog must not be
+	 * ours); without it a killed run would leave the session unwatched, so
+	 * no cgroup v2 means no run. */
+	snprintf(state_path, sizeof(state_path), "%s/%s.json", AP_STATE_DIR, sid_str);
+	err = ap_watchdog__start(sid_str, state_path, &wd);
+	if (err) {
+		ap_err("refusing to run: no session cgroup (cgroup v2: %s): if actplane died, "
+		       "the processes of the session would run on unwatched",
+		       strerror(-err));
+		return AP_EXIT_KERNEL;
+	}
 	if (supervised) {
 		/* the engine re-checks at its own hooks what the supervisor let
 		 * through: a block match there is a bypass, killed in the
@@ -673,15 +489,10 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
 			ap_err("supervised mode: socketpair: %s", strerror(errno));
 			free(ll);
+			ap_watchdog__stop(&wd);
 			return AP_EXIT_KERNEL;
 		}
 		ap_seccomp__arm(&plan, sv[1]);
-		/* before becoming a subreaper: the watchdog must not be ours */
-		err = ap_watchdog__start(sid_str, &wd);
-		if (err)
-			ap_warn("supervised mode: no session cgroup (%s): if run dies, only the "
-				"command itself is killed (PR_SET_PDEATHSIG) and filtered system "
-				"calls of the rest fail with ENOSYS", strerror(-err));
 	}
 	policy = l->cl.pol->path ? l->cl.pol->path : "";
 	snprintf(root, sizeof(root), "%s",
@@ -710,8 +521,14 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		ret = AP_EXIT_KERNEL;
 		goto cleanup;
 	}
-	if (supervised && wd.cg[0] && ap_watchdog__add(&wd, child.pid))
-		ap_warn("supervised mode: cannot move pid %d into %s", (int)child.pid, wd.cg);
+	/* before it execs: everything it starts is born in the cgroup */
+	err = ap_watchdog__add(&wd, child.pid);
+	if (err) {
+		ap_err("cannot move pid %d into the session cgroup %s: %s", (int)child.pid,
+		       wd.cg, strerror(-err));
+		ret = AP_EXIT_KERNEL;
+		goto cleanup;
+	}
 
 	err = ap_engine__open(&eo, &e);
 	if (!err)
@@ -728,6 +545,12 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		ap_err("cannot put pid %d under the policy", (int)child.pid);
 		goto cleanup;
 	}
+	/* a fork the engine cannot record is still the session's: found by
+	 * the session's cgroup, as an overflowed member */
+	if (wd.cg_id && ap_engine__add_session_cgroup(e, rc.sid, wd.cg_id)) {
+		ap_err("cannot map the session cgroup to the engine's session");
+		goto cleanup;
+	}
 
 	rc.w = ap_evw__new(sid_str, mode);
 	if (!rc.w) {
@@ -738,7 +561,7 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		ap_evw__set_human(rc.w, stderr);
 	if (o->events) {
 		fd = !strcmp(o->events, "-") ? STDERR_FILENO :
-					       open_user_file(o->events, O_TRUNC, u);
+					       ap_run__open_user_file(o->events, O_TRUNC, u);
 		if (fd < 0) {
 			ap_err("--events %s: %s", o->events, strerror(-fd));
 			ret = AP_EXIT_USAGE;
@@ -746,25 +569,28 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		}
 		ap_evw__add_sink(rc.w, fd, fd != STDERR_FILENO);
 	}
-	fd = open_audit_trail(root, u);
+	fd = ap_run__open_audit_trail(root, u);
 	if (fd >= 0)
 		ap_evw__add_sink(rc.w, fd, true);
 
+	/* the policy's own rules: the built-in session-guard (always last) is
+	 * in every session and in `check`'s guard section, not in this list */
 	for (unsigned r = 0; r < l->bv.hdr->nrules; r++)
-		rules[r] = rule_name(&l->bv, r);
+		if (strcmp(ap_run__rule_name(&l->bv, r), AP_GUARD_RULE_NAME))
+			rules[nrules++] = ap_run__rule_name(&l->bv, r);
 	for (unsigned b = 0; b < l->bv.hdr->nlabels && b < AP_MAX_LABELS; b++)
 		if (l->bv.hdr->seed_labels & (1ull << b))
-			seed[nseed++] = label_name(&l->bv, b);
+			seed[nseed++] = ap_run__label_name(&l->bv, b);
 	/* the policy as an absolute path: the trail outlives the cwd */
 	if (l->cl.pol->path && l->cl.pol->path[0] != '/' && l->cl.pol->path[0] != '<' &&
 	    realpath(l->cl.pol->path, policy_path))
 		policy = policy_path;
-	note_write(&rc, ap_evw__start(rc.w, &(struct ap_ev_start){
+	ap_run__note_write(&rc, ap_evw__start(rc.w, &(struct ap_ev_start){
 		.ts_ns = t0,
 		.policy = policy,
 		.policy_sha256 = l->bv.hdr->policy_sha256,
 		.rules = rules,
-		.nrules = l->bv.hdr->nrules,
+		.nrules = nrules,
 		.pid = child.pid,
 		.seed = seed,
 		.nseed = nseed,
@@ -788,8 +614,8 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 			.root_pid = child.pid,
 			.owner_uid = u->uid,
 			.ask_timeout_s = ask_timeout(),
-			.emit = sup_emit,
-			.decision = sup_decision,
+			.emit = ap_run__sup_emit,
+			.decision = ap_run__sup_decision,
 			.ctx = &rc,
 		};
 
@@ -801,11 +627,25 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		}
 	}
 	install_signals();
+	lv.e = e;
+	lv.rc = &rc;
+	lv.wd = &wd;
+	snprintf(lv.st.session, sizeof(lv.st.session), "%s", sid_str);
+	snprintf(lv.st.mode, sizeof(lv.st.mode), "%s", mode);
+	snprintf(lv.st.policy, sizeof(lv.st.policy), "%s", policy);
+	for (int i = 0; i < 32; i++)
+		snprintf(lv.st.policy_sha256 + 2 * i, 3, "%02x", l->bv.hdr->policy_sha256[i]);
+	snprintf(lv.st.cgroup, sizeof(lv.st.cgroup), "%s", wd.cg);
+	lv.st.run_pid = (int)getpid();
+	lv.st.cmd_pid = (int)child.pid;
+	lv.st.keep_alive = o->keep_alive;
+	lv.st.audit = o->audit;
+	lv.st.started_ns = t0;
 	err = ap_child__release(&child);
 	if (err)
 		ap_err("%s: %s", o->cmd[0],
 		       err == -ENOENT ? "command not found" : strerror(-err));
-	supervise(e, o, child.pid, &wstatus);
+	supervise(&lv, child.pid, &wstatus);
 	child.pid = 0;
 	drain(e);
 	if (rc.sup) {
@@ -822,26 +662,16 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 	}
 
 	/* counters the engine has not turned into LOSS records yet */
-	if (!ap_engine__counters(e, &cnt)) {
-		for (size_t k = 0; k < sizeof(loss_kinds) / sizeof(loss_kinds[0]); k++) {
-			enum ap_counter i = loss_kinds[k].cnt;
-			uint64_t seen = counter_at(&rc.lost, i), now = counter_at(&cnt, i);
-
-			memset(&delta, 0, sizeof(delta));
-			if (now > seen) {
-				add_counter(&delta, i, now - seen);
-				emit_losses(&rc, &delta, 0);
-			}
-		}
-	}
+	if (!ap_engine__counters(e, &cnt))
+		ap_run__flush_losses(&rc, &cnt);
 	ret = ap_session__exit_code(wstatus, &sig);
-	note_write(&rc, ap_evw__exit(rc.w, &(struct ap_ev_exit){
+	ap_run__note_write(&rc, ap_evw__exit(rc.w, &(struct ap_ev_exit){
 		.status = ret,
 		.signal = sig,
-		.drops = counter_at(&rc.lost, AP_CNT_RINGBUF_DROPS),
-		.evictions = counter_at(&rc.lost, AP_CNT_EVICTIONS),
-		.failures = counter_at(&rc.lost, AP_CNT_MAP_FULL) +
-			    counter_at(&rc.lost, AP_CNT_READ_FAILS),
+		.drops = ap_run__counter(&rc.lost, AP_CNT_RINGBUF_DROPS),
+		.evictions = ap_run__counter(&rc.lost, AP_CNT_EVICTIONS),
+		.failures = ap_run__counter(&rc.lost, AP_CNT_MAP_FULL) +
+			    ap_run__counter(&rc.lost, AP_CNT_READ_FAILS),
 		.duration_ms = (ap_ev__now_ns() - t0) / 1000000,
 	}));
 cleanup:
@@ -852,6 +682,8 @@ cleanup:
 	ap_supervisor__stop(rc.sup);
 	rc.sup = NULL;
 	ap_watchdog__stop(&wd);
+	if (lv.st_written)
+		ap_state__remove(AP_STATE_DIR, sid_str);
 	for (int i = 0; i < 2; i++)
 		if (sv[i] >= 0)
 			close(sv[i]);
@@ -891,6 +723,13 @@ int ap_cmd_run(int argc, char **argv)
 	 * notification) for run, else tracepoint; --audit enforces nothing,
 	 * so it needs no supervisor */
 	if (o.mode && !strcmp(o.mode, "supervised")) {
+		/* the supervisor decides at the system call: it has no way to
+		 * only report, and a forced mode is never silently replaced */
+		if (o.audit) {
+			ap_err("--mode supervised cannot --audit: auditing runs the kernel engine "
+			       "alone (--mode tracepoint or auto)");
+			return AP_EXIT_USAGE;
+		}
 		if (caps.seccomp_notify != AP_YES) {
 			ap_err("--mode supervised: this kernel has no seccomp user notification");
 			return AP_EXIT_KERNEL;

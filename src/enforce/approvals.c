@@ -4,12 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,7 +33,9 @@ int ap_approvals__listen(const char *session, int *fd)
 	int s, err;
 
 	*fd = -1;
-	if (mkdir(AP_CTL_DIR, 0755) && errno != EEXIST)
+	if (!mkdir(AP_CTL_DIR, 0755))
+		chmod(AP_CTL_DIR, 0755); /* whatever run's umask: the owner decides */
+	else if (errno != EEXIST)
 		return -errno;
 	err = ap_approvals__sock_path(session, un.sun_path, sizeof(un.sun_path));
 	if (err)
@@ -143,4 +147,71 @@ int ap_approvals__request(const char *line,
 	}
 	closedir(d);
 	return answered;
+}
+
+int ap_approvals__caller_session(pid_t pid, char *buf, size_t size)
+{
+	char path[64], text[4096], *p;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (size)
+		buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	text[n] = 0;
+	/* the v2 line "0::/…/actplane-<session>[/…]" (or any hierarchy) */
+	p = strstr(text, "/actplane-");
+	if (!p)
+		return 0;
+	p += strlen("/actplane-");
+	len = strcspn(p, "/\n");
+	if (!len || len >= size)
+		return 0;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	return 1;
+}
+
+void ap_approvals__refusal(const char *verb, const char *session, pid_t pid, uid_t uid,
+			   char *msg, size_t msg_size, char *by, size_t by_size)
+{
+	snprintf(msg, msg_size,
+		 "error: refused: you are inside session %s: an agent cannot %s its own "
+		 "request (decide from outside the session)\n",
+		 session, verb);
+	snprintf(by, by_size, "pid %d uid %u inside session %s", (int)pid, (unsigned)uid,
+		 session);
+}
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+int ap_approvals__peer_pidfd(int sock, pid_t pid)
+{
+	socklen_t len = sizeof(int);
+	int fd = -1;
+
+	if (!getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) && fd >= 0)
+		return fd;
+	/* older kernels: the pid could in principle be reused between the
+	 * connect and here; it cannot after, while we hold the pidfd */
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd >= 0 ? fd : -errno;
+}
+
+bool ap_approvals__pidfd_alive(int pidfd)
+{
+	struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+
+	/* a pidfd polls readable once its process has exited */
+	return pidfd >= 0 && poll(&pf, 1, 0) == 0;
 }

@@ -85,6 +85,10 @@ void ap_resolve__lexical(char *s)
 {
 	char *out = s, *p = s;
 
+	/* a relative name would grow by the '/' put before its first
+	 * component: leave it (callers fall back to one only on failure) */
+	if (*s != '/')
+		return;
 	while (*p) {
 		char *e;
 		size_t n;

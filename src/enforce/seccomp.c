@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "enforce/landlock.h"
+#include "enforce/sysguard.h"
 #include "policy/blob.h"
 
 int ap_seccomp__plan(const struct ap_blob_view *bv, struct ap_sc_plan *p)
@@ -52,20 +53,30 @@ int ap_seccomp__plan(const struct ap_blob_view *bv, struct ap_sc_plan *p)
 			break; /* recv and event-only ops: the engine's */
 		}
 	}
+	/* session-guard: /proc/PID/mem is opened for writing with open* */
+	p->guard = ap_sysguard__items(bv);
+	if (p->guard & AP_GUARD_PTRACE)
+		p->open_write = true;
 	p->any = p->exec || p->open_all || p->open_write || p->unlink ||
-		 p->rename || p->connect;
+		 p->rename || p->connect || p->guard;
 	return 0;
 }
 
 void ap_seccomp__describe(const struct ap_sc_plan *p, char *buf, unsigned size)
 {
-	snprintf(buf, size, "%s%s%s%s%s%s",
+	snprintf(buf, size, "%s%s%s%s%s%s%s%s%s",
 		 p->exec ? "execve execveat " : "",
 		 p->open_all ? "open openat openat2 creat truncate " :
 		 p->open_write ? "open(write) openat(write) openat2 creat truncate symlink " : "",
 		 p->unlink ? "unlink unlinkat rmdir " : "",
 		 p->rename ? "rename renameat renameat2 link linkat " : "",
 		 p->connect ? "connect sendto(addr) sendmsg " : "",
+		 p->guard & AP_GUARD_PTRACE ? "ptrace(attach) process_vm_writev " : "",
+		 p->guard & AP_GUARD_NAMESPACES ?
+			 "chroot pivot_root setns unshare(ns) clone(ns) clone3(ENOSYS) " : "",
+		 p->guard & AP_GUARD_SIGNAL ?
+			 "kill tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo pidfd_open "
+			 "pidfd_send_signal " : "",
 		 p->any ? "" : "(none)");
 }
 
@@ -143,6 +154,8 @@ int ap_seccomp__install(const struct ap_sc_plan *p, int *listener)
 					       SCMP_A4(SCMP_CMP_NE, 0));
 	}
 #undef ADD
+	if (!err && p->guard)
+		err = ap_sysguard__filter(ctx, p->guard);
 	if (!err && file_ops)
 		err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0);
 	if (!err)

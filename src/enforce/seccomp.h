@@ -12,6 +12,11 @@
  * EPERM (as with kernel.io_uring_disabled=2): its submissions would bypass
  * the filter. Syscalls of another ABI (i386 int 0x80, x32) kill the thread
  * (libseccomp's bad-arch default), so no second table escapes the filter.
+ * The session guard's system calls (sysguard.h) are sent as well unless
+ * the policy lowers the guard: ptrace attach/seize, process_vm_writev,
+ * every open for writing (/proc/PID/mem), chroot, pivot_root, setns,
+ * unshare/clone of a mount or user namespace (clone3 fails with ENOSYS)
+ * and every signal system call.
  *
  * Life cycle (the filter must be installed by the child itself, after it
  * became the target user and right before it execs):
@@ -42,6 +47,7 @@ struct ap_sc_plan {
 	bool unlink;        /* unlink, unlinkat, rmdir */
 	bool rename;        /* rename, renameat, renameat2, link, linkat */
 	bool connect;       /* connect, sendto with an address, sendmsg */
+	uint32_t guard;     /* session-guard items enforced (sysguard.h) */
 	bool any;           /* some syscall is sent at all */
 };
 

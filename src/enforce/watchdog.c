@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,7 +19,7 @@
 #include "common/log.h"
 
 /* the cgroup2 mount point from /proc/self/mounts */
-static int cg2_root(char *out, size_t size)
+static int cg2_find(char *out, size_t size)
 {
 	char dev[256], dir[512], type[64];
 	FILE *f = fopen("/proc/self/mounts", "re");
@@ -34,6 +36,25 @@ static int cg2_root(char *out, size_t size)
 	}
 	fclose(f);
 	return err;
+}
+
+/* A v2 hierarchy of our own where the system mounted none (a pure v1
+ * system still has one: it is simply not mounted). */
+static int cg2_root(char *out, size_t size)
+{
+	int err = cg2_find(out, size);
+
+	if (!err)
+		return 0;
+	if (mkdir("/run/actplane", 0755) && errno != EEXIST)
+		return err;
+	if (mkdir(AP_WD_CG_MOUNT, 0755) && errno != EEXIST)
+		return err;
+	if (mount("cgroup2", AP_WD_CG_MOUNT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL))
+		return -errno;
+	snprintf(out, size, "%s", AP_WD_CG_MOUNT);
+	return 0;
 }
 
 static int write_file(const char *dir, const char *name, const char *val)
@@ -68,23 +89,37 @@ static bool populated(const char *dir)
 	return pop;
 }
 
-static void kill_cgroup(const char *dir)
+/* Signal (or count, sig 0) the members; returns how many, or -errno. */
+static int for_members(const char *dir, int sig)
 {
 	char path[700], line[64];
+	int n = 0;
 	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		pid_t p = (pid_t)atoi(line);
+
+		if (p <= 0)
+			continue;
+		if (!sig || !kill(p, sig))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void kill_cgroup(const char *dir)
+{
 	if (!write_file(dir, "cgroup.kill", "1"))
 		goto wait;
-	/* before cgroup.kill (5.14): signal every member until none is left */
+	/* before cgroup.kill (5.14): signal every member until none is left
+	 * (a fork racing the scan is caught by the next round) */
 	for (int round = 0; round < 50; round++) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-		f = fopen(path, "re");
-		if (!f)
-			return;
-		while (fgets(line, sizeof(line), f))
-			kill((pid_t)atoi(line), SIGKILL);
-		fclose(f);
-		if (!populated(dir))
+		if (for_members(dir, SIGKILL) < 0 || !populated(dir))
 			return;
 		usleep(20000);
 	}
@@ -93,7 +128,8 @@ wait:
 		usleep(20000);
 }
 
-static void __attribute__((noreturn)) watchdog_main(const char *dir, int rd)
+static void __attribute__((noreturn)) watchdog_main(const char *dir, const char *leftover,
+						     int rd)
 {
 	char b;
 	ssize_t n;
@@ -103,22 +139,26 @@ static void __attribute__((noreturn)) watchdog_main(const char *dir, int rd)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	prctl(PR_SET_NAME, "actplane-wd", 0, 0, 0);
 	do
 		n = read(rd, &b, 1);
 	while (n < 0 && errno == EINTR);
 	kill_cgroup(dir);
 	rmdir(dir);
+	if (leftover)
+		unlink(leftover);
 	_exit(0);
 }
 
-int ap_watchdog__start(const char *name, struct ap_watchdog *w)
+int ap_watchdog__start(const char *name, const char *leftover, struct ap_watchdog *w)
 {
 	char root[512];
-	int p[2], err;
+	int p[2] = { -1, -1 }, a[2] = { -1, -1 }, err;
+	struct stat st;
 	pid_t pid;
 
 	memset(w, 0, sizeof(*w));
-	w->pipe_wr = -1;
+	w->pipe_wr = w->alive_rd = -1;
 	err = cg2_root(root, sizeof(root));
 	if (err)
 		return err;
@@ -128,40 +168,53 @@ int ap_watchdog__start(const char *name, struct ap_watchdog *w)
 		w->cg[0] = 0;
 		return err;
 	}
-	if (pipe2(p, O_CLOEXEC)) {
+	if (!stat(w->cg, &st))
+		w->cg_id = st.st_ino;
+	if (pipe2(p, O_CLOEXEC) || pipe2(a, O_CLOEXEC | O_NONBLOCK)) {
 		err = -errno;
-		rmdir(w->cg);
-		w->cg[0] = 0;
-		return err;
+		goto fail;
 	}
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
-		close(p[0]);
-		close(p[1]);
-		rmdir(w->cg);
-		w->cg[0] = 0;
-		return err;
+		goto fail;
 	}
 	if (pid == 0) {
-		/* keep only the read end: every other fd (engine, listener,
-		 * sockets) must close with run */
-		int maxfd = (int)sysconf(_SC_OPEN_MAX);
+		/* keep only the two pipe ends: every other fd (engine,
+		 * listener, sockets) must close with run */
+		int maxfd = (int)sysconf(_SC_OPEN_MAX), null = open("/dev/null", O_RDWR);
 
+		/* nor hold run's stdio: a caller reading run's output must
+		 * see EOF when run is gone */
+		for (int fd = 0; fd < 3 && null >= 0; fd++)
+			dup2(null, fd);
 		for (int fd = 3; fd < maxfd && fd < 65536; fd++)
-			if (fd != p[0])
+			if (fd != p[0] && fd != a[1])
 				close(fd);
 		/* a grandchild: not run's child, so run's reaping and its
 		 * end-of-session signals never see it */
 		if (fork() == 0)
-			watchdog_main(w->cg, p[0]);
+			watchdog_main(w->cg, leftover, p[0]);
 		_exit(0);
 	}
 	close(p[0]);
+	close(a[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	w->pipe_wr = p[1];
+	w->alive_rd = a[0];
 	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (p[i] >= 0)
+			close(p[i]);
+		if (a[i] >= 0)
+			close(a[i]);
+	}
+	rmdir(w->cg);
+	w->cg[0] = 0;
+	w->cg_id = 0;
+	return err;
 }
 
 int ap_watchdog__add(struct ap_watchdog *w, pid_t pid)
@@ -174,9 +227,52 @@ int ap_watchdog__add(struct ap_watchdog *w, pid_t pid)
 	return write_file(w->cg, "cgroup.procs", v);
 }
 
+int ap_watchdog__count(const struct ap_watchdog *w)
+{
+	if (!w->cg[0])
+		return -ENOENT;
+	return for_members(w->cg, 0);
+}
+
+int ap_watchdog__signal(const struct ap_watchdog *w, int sig)
+{
+	int n;
+
+	if (!w->cg[0])
+		return -ENOENT;
+	if (sig == SIGKILL) {
+		n = for_members(w->cg, 0);
+		if (n > 0 && !write_file(w->cg, "cgroup.kill", "1"))
+			return n;
+	}
+	return for_members(w->cg, sig);
+}
+
+bool ap_watchdog__lost(const struct ap_watchdog *w)
+{
+	struct pollfd pf = { .fd = w->alive_rd, .events = POLLIN };
+	char b;
+
+	if (w->alive_rd < 0)
+		return false;
+	/* the watchdog never writes: readable means EOF, it is gone */
+	if (poll(&pf, 1, 0) <= 0)
+		return false;
+	return read(w->alive_rd, &b, 1) == 0 || (pf.revents & (POLLHUP | POLLERR));
+}
+
 void ap_watchdog__stop(struct ap_watchdog *w)
 {
+	if (!w)
+		return;
+	/* nobody else will remove the cgroup */
+	if (w->cg[0] && ap_watchdog__lost(w)) {
+		kill_cgroup(w->cg);
+		rmdir(w->cg);
+	}
 	if (w->pipe_wr >= 0)
 		close(w->pipe_wr);
-	w->pipe_wr = -1;
+	if (w->alive_rd >= 0)
+		close(w->alive_rd);
+	w->pipe_wr = w->alive_rd = -1;
 }

@@ -108,6 +108,13 @@ struct ap_event_rec {
 	unsigned nprov;
 	int exit_status;         /* SESSION_END: wait status of the last exit */
 	struct ap_engine_counters loss; /* LOSS: increase since last LOSS */
+	/* LOSS, once per session when it became overflowed (the engine could
+	 * not record a label and fails closed): AP_OVF_* bits saying what
+	 * could not be recorded, `session` names it, `labels` holds every
+	 * label seen in it, `loss.map_full` the kernel's map-full count so
+	 * far. 0 for a counters-only LOSS. ap_event__overflow_loss() turns it
+	 * into the `loss` event. */
+	uint32_t overflow;
 };
 
 typedef void (*ap_engine_event_fn)(void *ctx, const struct ap_event_rec *ev);
@@ -148,8 +155,44 @@ int ap_engine__add_session(struct ap_engine *e, pid_t pid, uint64_t seed,
 /* processes of the session still alive (0 = gone), or -errno */
 long ap_engine__session_live(struct ap_engine *e, uint32_t session_id);
 
+/* Session identity by cgroup: `cgid` (the cgroup v2 id, st_ino of its
+ * directory / name_to_handle_at) holds only processes of session `sid`. A
+ * task of that cgroup the engine has no process entry for (a fork the
+ * full process map could not record) is then still the session's, treated
+ * as an overflowed member (every label seen in the session). Call it
+ * before the session's root is released. 0 or -errno. */
+int ap_engine__add_session_cgroup(struct ap_engine *e, uint32_t sid,
+				  uint64_t cgid);
+
+/* Fail-closed state of a session (policy-language.md section 4). */
+struct ap_session_state {
+	bool overflowed;         /* every process carries every label seen */
+	uint32_t overflow;       /* AP_OVF_* bits: what could not be recorded */
+	uint64_t seen_labels;    /* every label seen in the session (bits) */
+	long live;               /* processes alive (0 = gone) */
+};
+/* 0, -ENOENT (no such session), -errno */
+int ap_engine__session_state(struct ap_engine *e, uint32_t session_id,
+			     struct ap_session_state *st);
+/* "ap_files (the labels of a file, pipe or socket), ..." for AP_OVF_* bits:
+ * names (and with `what`, explanations) comma separated into buf; returns
+ * buf. */
+const char *ap_engine__overflow_str(uint32_t bits, bool what, char *buf,
+				    size_t size);
+
+/* The contract's `loss` event of an AP_EVENT_LOSS with `overflow` set:
+ * kind "overflow", reason "map full: MAP[,MAP]", what, count/total the
+ * kernel's map-full count, overflowed true. Strings point into buf (512
+ * bytes is enough). */
+struct ap_ev_loss;
+void ap_event__overflow_loss(const struct ap_event_rec *ev, struct ap_ev_loss *l,
+			     char *buf, size_t size);
+
 /* Wait up to timeout_ms (-1 forever, 0 non-blocking) for records and deliver
- * them to opts.on_event; also delivers AP_EVENT_LOSS when counters went up.
+ * them to opts.on_event; also delivers AP_EVENT_LOSS when counters went up,
+ * and once per session an AP_EVENT_LOSS with `overflow` set when the session
+ * became overflowed (read from the session map, so it is reported even when
+ * the ring buffer is full).
  * Returns the number of records handled or -errno (-EINTR is not an error
  * the caller needs to report). */
 int ap_engine__poll(struct ap_engine *e, int timeout_ms);

@@ -199,7 +199,11 @@ static void eval_op(const struct ev_state *s, enum ap_op op,
 		rule = cl->rule & (AP_MAX_RULES - 1);
 		o->rules[rule / 64] |= 1ull << (rule % 64);
 		o->mattered |= cl->require;
-		if (!o->nmatch || cl->effect > o->effect) {
+		/* on a tie the built-in session-guard decides (as the
+		 * engine does), so its events always name it */
+		if (!o->nmatch || cl->effect > o->effect ||
+		    ((cl->flags & AP_CLAUSE_F_SESSION_GUARD) &&
+		     cl->effect == o->effect && o->rule != cl->rule)) {
 			o->effect = cl->effect;
 			o->rule = cl->rule;
 			o->op = op;
@@ -307,12 +311,16 @@ int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
 		o->session = p.session;
 		o->known = true;
 	}
-	/* the session's state (1 KiB) only when something reads it */
-	if (c->sessions_fd >= 0 && (c->bv->hdr->ngates || !o->known) &&
+	/* the session's state: gates, and whether it overflowed */
+	if (c->sessions_fd >= 0 &&
 	    !bpf_map_lookup_elem(c->sessions_fd, &o->session, &s->ss))
 		s->have_ss = true;
 	if (!o->known && c->procs_fd >= 0)
 		s->labels = s->have_ss ? s->ss.seen_labels : ~0ull; /* fail closed */
+	/* an overflowed session: every process carries every label seen in
+	 * it (bpf/engine_maps.bpf.h ap_eff_labels) */
+	if (s->have_ss && (s->ss.flags & AP_SESSION_F_OVERFLOWED))
+		s->labels |= s->ss.seen_labels;
 
 	/* the target's patterns: the path, the other names of the operation,
 	 * and every name the engine learned for the inode */

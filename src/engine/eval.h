@@ -14,7 +14,8 @@
  * sources and endorse, loses declassified labels; an open for reading gains
  * the file's labels and file sources; a connect gains the endpoint's source
  * labels), unless-conditions (target, lineage bits, `after` gates with
- * `since` staleness), strongest effect, first rule with it decides.
+ * `since` staleness), strongest effect, first rule with it decides (the
+ * built-in session-guard on a tie).
  *
  * State comes from the engine's BPF maps (one source of truth): ap_procs
  * (labels, lineage, session of the acting process), ap_sessions (gate and
@@ -23,7 +24,8 @@
  *
  * A process the engine does not know (fork racing the first syscall, a full
  * map) is evaluated as carrying every label seen in the session: fail
- * closed, like the engine's overflow rule.
+ * closed, like the engine's overflow rule; so is every process of a session
+ * the engine marked overflowed (AP_SESSION_F_OVERFLOWED).
  *
  * The context borrows the blob view; it must outlive it.
  */

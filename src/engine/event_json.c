@@ -339,6 +339,21 @@ int ap_evw__start(struct ap_evw *w, const struct ap_ev_start *e)
 	return emit(w, o);
 }
 
+/* The session guard's `cgroup` item is a write of cgroup.procs or
+ * cgroup.threads (a path clause); the contract names its op "cgroup". */
+static enum ap_op shown_op(const struct ap_ev_violation *e)
+{
+	const char *b;
+
+	if (!e->rule || strcmp(e->rule, "session-guard") || !e->target ||
+	    (e->op != AP_OP_WRITE && e->op != AP_OP_OPEN))
+		return e->op;
+	b = strrchr(e->target, '/');
+	b = b ? b + 1 : e->target;
+	return !strcmp(b, "cgroup.procs") || !strcmp(b, "cgroup.threads") ?
+	       AP_OP_CGROUP : e->op;
+}
+
 json_object *ap_evw__violation_json(struct ap_evw *w,
 				    const struct ap_ev_violation *e,
 				    uint64_t seq)
@@ -352,7 +367,7 @@ json_object *ap_evw__violation_json(struct ap_evw *w,
 	put(o, "rule", jstr(e->rule));
 	put(o, "rules", jstrv(e->rules, e->nrules));
 	put(o, "reason", jstr(e->reason));
-	put(o, "op", json_object_new_string(ap_ev__op_name(e->op)));
+	put(o, "op", json_object_new_string(ap_ev__op_name(shown_op(e))));
 	put(o, "target", jstr(e->target));
 	if (e->target2)
 		put(o, "target2", jstr(e->target2));
@@ -404,7 +419,7 @@ static void human_violation(FILE *out, const struct ap_ev_violation *e)
 	fprintf(out, "actplane: %s (%s) rule '", ap_ev__action_name(e->action),
 		ap_ev__effect_name(e->effect));
 	human_str(out, e->rule);
-	fprintf(out, "': %s ", ap_ev__op_name(e->op));
+	fprintf(out, "': %s ", ap_ev__op_name(shown_op(e)));
 	human_str(out, e->target);
 	if (e->argv && e->argc > 1) {
 		fputs(" [", out);
@@ -471,6 +486,8 @@ int ap_evw__loss(struct ap_evw *w, const struct ap_ev_loss *e)
 	put(o, "total", json_object_new_int64((int64_t)e->total));
 	put(o, "what", jstr(e->what));
 	put(o, "overflowed", json_object_new_boolean(e->overflowed));
+	if (e->reason)
+		put(o, "reason", jstr(e->reason));
 	put(o, "session", jstr(w->session));
 	if (w->human) {
 		fprintf(w->human, "actplane: warning: lost %llu (%llu in total): ",

@@ -105,6 +105,7 @@ struct ap_ev_loss {
 	uint64_t total;             /* since the session started */
 	const char *what;           /* human explanation */
 	bool overflowed;            /* the session now fails closed */
+	const char *reason;         /* overflow: "map full: MAP,..."; NULL: none */
 };
 
 /* session: the id every event repeats; mode: lsm|supervised|tracepoint. */

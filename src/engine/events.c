@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "engine_int.h"
+#include "event_json.h"
 
 void ap_sockaddr__format(const void *sa, size_t len, char *buf, size_t size)
 {
@@ -204,4 +205,33 @@ int ap_event__decode(struct ap_event_decoder *d, const void *data, size_t size,
 	out->prov = d->prov;
 	out->nprov = r->nprov;
 	return 0;
+}
+
+void ap_event__overflow_loss(const struct ap_event_rec *ev, struct ap_ev_loss *l,
+			     char *buf, size_t size)
+{
+	char maps[256];
+	int n;
+
+	memset(l, 0, sizeof(*l));
+	ap_engine__overflow_str(ev->overflow, false, maps, sizeof(maps));
+	n = snprintf(buf, size, "map full: %s", maps);
+	l->ts_ns = ev->ts_ns;
+	l->kind = "overflow";
+	l->count = ev->loss.map_full;
+	l->total = ev->loss.map_full;
+	l->reason = buf;
+	/* the explanation after the reason, in the same buffer */
+	if (n > 0 && (size_t)n + 1 < size) {
+		char what[384];
+
+		ap_engine__overflow_str(ev->overflow, true, what, sizeof(what));
+		snprintf(buf + n + 1, size - n - 1,
+			 "session overflowed: could not record %s; every process of the "
+			 "session now carries every label seen in it", what);
+		l->what = buf + n + 1;
+	} else {
+		l->what = "session overflowed";
+	}
+	l->overflowed = true;
 }

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 
 #include "common/log.h"
 #include "engine_int.h"
+#include "enforce/sysguard.h"
 #include "policy/blob.h"
 #include "policy/dfa.h"
 #include "engine.skel.h"
@@ -41,6 +44,12 @@ struct ap_engine {
 	struct ap_engine_counters reported; /* loss counters already reported */
 	unsigned degraded;
 	uint32_t next_session;
+	/* overflowed sessions: reported (1), seen_labels last spread to the
+	 * session's processes; indexed by session id (< AP_MAX_SESSIONS) */
+	uint8_t ovf_reported[AP_MAX_SESSIONS];
+	uint64_t ovf_spread[AP_MAX_SESSIONS];
+	bool any_overflowed;
+	uint64_t map_full_seen;
 	int stats_fd;
 	int cb_err;
 	int handled;
@@ -83,6 +92,28 @@ static bool btf_tracepoint_exists(const struct btf *vm, const char *tp)
 	return vm && btf__find_by_name_kind(vm, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+/* fmod_ret on a security_* function: needs its BTF and a kernel that lets
+ * BPF change a return value (not every kernel does, e.g. under lockdown):
+ * load the smallest such program to know */
+static bool fmod_ret_exists(const struct btf *vm, const char *func)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int id = vm ? btf__find_by_name_kind(vm, func, BTF_KIND_FUNC) : -1, fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_MODIFY_RETURN);
+
+	if (id <= 0)
+		return false;
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &o);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* Switch off the programs whose hook this kernel lacks; -EOPNOTSUPP when a
  * hook the engine cannot do without is missing. */
 static int probe_hooks(struct engine_bpf *skel)
@@ -108,6 +139,11 @@ static int probe_hooks(struct engine_bpf *skel)
 		if (!strncmp(sec, "tp_btf/", 7)) {
 			ok = btf_tracepoint_exists(vm, sec + 7);
 			vital = true;
+		} else if (!strncmp(sec, "fmod_ret/", 9)) {
+			/* the session guard's deny half: a trampoline on a
+			 * security_* function; attached on its own (guard_attach) */
+			ok = fmod_ret_exists(vm, sec + 9);
+			bpf_program__set_autoattach(prog, false);
 		} else if (!strncmp(sec, "tracepoint/", 11)) {
 			char cat[64];
 			const char *slash = strchr(sec + 11, '/');
@@ -148,9 +184,149 @@ cleanup:
 	return err;
 }
 
+/* ---- the cgroup connect_unix hook (bpf/engine_net.bpf.h) ----
+ * The uapi value of 6.7: this libbpf's headers and section table may
+ * predate it, so the type is set by hand and the hook attached by fd. */
+#define AP_BPF_CGROUP_UNIX_CONNECT 49
+
+/* libbpf_probe_bpf_prog_type says nothing about attach types: load the
+ * smallest program with this one expected (6.1 refuses it with EINVAL) */
+static bool unix_connect_hook_exists(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o,
+		    .expected_attach_type = (enum bpf_attach_type)AP_BPF_CGROUP_UNIX_CONNECT);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL, "GPL", insns, 2, &o);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int probe_unix_hook(struct engine_bpf *skel)
+{
+	struct bpf_program *prog = skel->progs.ap_cg_connect_unix;
+
+	if (!bpf_program__autoload(prog))
+		return 0; /* AP_ENGINE_SKIP */
+	if (!unix_connect_hook_exists()) {
+		ap_debug("engine: no cgroup connect_unix (6.7+): Unix socket rules are "
+			 "decided at sys_enter_connect (kill only)");
+		return bpf_program__set_autoload(prog, false);
+	}
+	return bpf_program__set_type(prog, BPF_PROG_TYPE_CGROUP_SOCK_ADDR) ?:
+	       bpf_program__set_expected_attach_type(
+		       prog, (enum bpf_attach_type)AP_BPF_CGROUP_UNIX_CONNECT);
+}
+
+/* the cgroup2 mount (/sys/fs/cgroup, or .../unified in the hybrid layout) */
+static int cgroup2_root(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char dev[256], dir[PATH_MAX], type[64];
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(out, size, "%s", dir);
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* at the root, so that every process of a session passes through it
+ * wherever it moves; not fatal (sys_enter_connect then decides, by kill) */
+static void attach_unix_hook(struct engine_bpf *skel)
+{
+	struct bpf_program *prog = skel->progs.ap_cg_connect_unix;
+	char root[PATH_MAX];
+	struct bpf_link *l;
+	int fd, err;
+
+	if (!bpf_program__autoload(prog) || bpf_program__fd(prog) < 0)
+		return;
+	err = cgroup2_root(root, sizeof(root));
+	fd = err ? err : open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = err ? err : -errno;
+		ap_warn("engine: no cgroup2 mount for the connect_unix hook (%s): Unix "
+			"socket rules kill instead of blocking", strerror(-err));
+		return;
+	}
+	l = bpf_program__attach_cgroup(prog, fd);
+	err = l ? 0 : -errno;
+	close(fd);
+	if (err) {
+		ap_warn("engine: attaching connect_unix at %s: %s: Unix socket rules kill "
+			"instead of blocking", root, strerror(-err));
+		return;
+	}
+	skel->links.ap_cg_connect_unix = l;
+	skel->bss->ap_unix_hook_live = 1;
+}
+
+/* The session guard denies signals to the engine and ptrace of processes
+ * outside the session where both trampolines attach; otherwise its
+ * tracepoints kill the process that tried (bpf/engine_guard.bpf.h). */
+static void attach_guard_deny(struct engine_bpf *skel)
+{
+	struct bpf_program *progs[2] = { skel->progs.ap_guard_task_kill,
+					 skel->progs.ap_guard_ptrace_access };
+	struct bpf_link *l[2] = { NULL, NULL };
+	int err = 0;
+
+	for (int i = 0; i < 2 && !err; i++) {
+		if (!bpf_program__autoload(progs[i]) || bpf_program__fd(progs[i]) < 0) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		l[i] = bpf_program__attach(progs[i]);
+		if (!l[i])
+			err = -errno;
+	}
+	if (err) {
+		for (int i = 0; i < 2; i++)
+			bpf_link__destroy(l[i]);
+		ap_debug("engine: session guard: no fmod_ret on security_* (%s): signals to "
+			 "the engine and ptrace kill the process instead of failing",
+			 strerror(-err));
+		return;
+	}
+	skel->links.ap_guard_task_kill = l[0];
+	skel->links.ap_guard_ptrace_access = l[1];
+	skel->bss->ap_guard_deny_live = 1;
+}
+
 static uint32_t at_least1(uint32_t n)
 {
 	return n ? n : 1;
+}
+
+/* Test knob (docs/run.md): smaller state maps, to reach their limits. */
+static uint32_t env_size(const char *name, uint32_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoul(v, &end, 10);
+	if (*end || n < 16 || n > def) {
+		ap_warn("engine: %s='%s' ignored (16..%u)", name, v, def);
+		return def;
+	}
+	ap_warn("engine: %s=%lu: state maps shrunk for testing", name, n);
+	return (uint32_t)n;
 }
 
 static int configure(struct ap_engine *e)
@@ -159,6 +335,10 @@ static int configure(struct ap_engine *e)
 	const struct ap_blob_header *h = b->hdr;
 	struct engine_bpf *s = e->skel;
 	struct ap_dfa d = { 0 };
+	uint32_t max_procs = e->opts.max_procs ? e->opts.max_procs :
+			     env_size("ACTPLANE_ENGINE_MAX_PROCS", AP_DEF_PROCS);
+	uint32_t max_files = e->opts.max_files ? e->opts.max_files :
+			     env_size("ACTPLANE_ENGINE_MAX_FILES", AP_DEF_FILES);
 	int err;
 
 	err = ap_clause_order__build(b, &e->order);
@@ -169,6 +349,12 @@ static int configure(struct ap_engine *e)
 		(e->opts.flags & AP_ENGINE_F_OBSERVE ? AP_CFG_F_OBSERVE : 0) |
 		(e->opts.fallback == AP_EFFECT_KILL ? AP_CFG_F_FALLBACK_KILL : 0);
 	s->rodata->cfg_protect_pid = e->opts.protect_pid;
+	/* session-guard: every item the policy does not allow is reported,
+	 * and enforced unless guard: notify */
+	s->rodata->cfg_guard_items = (AP_GUARD_PTRACE | AP_GUARD_NAMESPACES | AP_GUARD_SIGNAL) &
+				     ~h->guard_allow;
+	s->rodata->cfg_guard_notify = !!(h->flags & AP_BLOB_F_GUARD_NOTIFY);
+	s->rodata->cfg_guard_rule = ap_sysguard__rule_index(b);
 	s->rodata->cfg_nconds = h->nconds;
 	s->rodata->cfg_ngates = h->ngates;
 	s->rodata->cfg_nsince = h->nsince;
@@ -191,10 +377,10 @@ static int configure(struct ap_engine *e)
 	SZ(ap_sources, h->nsources);
 	SZ(ap_keeps, h->nkeeps);
 	SZ(ap_endpoints, h->nendpoints);
-	SZ(ap_procs, e->opts.max_procs ? e->opts.max_procs : AP_DEF_PROCS);
-	SZ(ap_files, e->opts.max_files ? e->opts.max_files : AP_DEF_FILES);
-	SZ(ap_inode_pats, e->opts.max_files ? e->opts.max_files : AP_DEF_FILES);
-	SZ(ap_prov, 2 * (e->opts.max_files ? e->opts.max_files : AP_DEF_FILES));
+	SZ(ap_procs, max_procs);
+	SZ(ap_files, max_files);
+	SZ(ap_inode_pats, max_files);
+	SZ(ap_prov, 2 * max_files);
 	SZ(ap_sessions, AP_MAX_SESSIONS);
 	SZ(ap_events, e->opts.ringbuf_bytes ? e->opts.ringbuf_bytes : AP_DEF_RINGBUF);
 #undef SZ
@@ -245,6 +431,8 @@ int ap_engine__open(const struct ap_engine_opts *opts, struct ap_engine **out)
 		goto cleanup;
 	}
 	err = probe_hooks(e->skel);
+	if (!err)
+		err = probe_unix_hook(e->skel);
 	if (err)
 		goto cleanup;
 	err = configure(e);
@@ -277,6 +465,15 @@ int ap_engine__load(struct ap_engine *e)
 	err = ap_engine_maps__fill(e->skel, e->opts.blob, &e->order);
 	if (err)
 		return err;
+	/* the engine's processes the session may not signal */
+	if (e->opts.protect_pid > 0) {
+		int n = ap_sysguard__fill_engine_pids(bpf_map__fd(e->skel->maps.ap_guard_pids),
+						      e->opts.protect_pid);
+
+		if (n < 0)
+			ap_warn("engine: session guard: cannot list the engine's processes: %s",
+				strerror(-n));
+	}
 	learned = ap_engine_maps__learn_names(e->skel, e->opts.blob, AP_LEARN_BUDGET);
 	ap_debug("engine: names of %ld existing files under policy patterns learned",
 		 learned);
@@ -317,6 +514,8 @@ int ap_engine__attach(struct ap_engine *e)
 		ap_err("engine: attaching the BPF programs: %s", strerror(-err));
 		return err;
 	}
+	attach_unix_hook(e->skel);
+	attach_guard_deny(e->skel);
 	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.ap_events), on_record, e, NULL);
 	if (!e->rb) {
 		err = -errno;
@@ -361,6 +560,8 @@ int ap_engine__add_session(struct ap_engine *e, pid_t pid, uint64_t seed,
 
 	if (!e || !e->loaded || pid <= 0)
 		return -EINVAL;
+	if (e->next_session + 1 >= AP_MAX_SESSIONS)
+		return -ENOSPC;
 	sid = ++e->next_session;
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
@@ -507,6 +708,158 @@ static void report_loss(struct ap_engine *e)
 		e->opts.on_event(e->opts.ctx, &ev);
 }
 
+int ap_engine__add_session_cgroup(struct ap_engine *e, uint32_t sid,
+				  uint64_t cgid)
+{
+	int err;
+
+	if (!e || !e->loaded || !sid || !cgid)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.ap_sess_cgroups), &cgid,
+				&sid, BPF_ANY)) {
+		err = -errno;
+		ap_err("engine: session %u: cgroup %llu: %s", sid,
+		       (unsigned long long)cgid, strerror(-err));
+		return err;
+	}
+	/* from now on processes without an entry look their cgroup up */
+	e->skel->bss->ap_ncgroups++;
+	return 0;
+}
+
+int ap_engine__session_state(struct ap_engine *e, uint32_t session_id,
+			     struct ap_session_state *st)
+{
+	struct ap_session *ss;
+	int err = 0;
+
+	if (!e || !e->loaded || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.ap_sessions), &session_id, ss)) {
+		err = -ENOENT;
+		goto cleanup;
+	}
+	st->overflowed = ss->flags & AP_SESSION_F_OVERFLOWED;
+	st->overflow = ss->overflow;
+	st->seen_labels = ss->seen_labels;
+	st->live = ss->live > 0 ? (long)ss->live : 0;
+cleanup:
+	free(ss);
+	return err;
+}
+
+const char *ap_engine__overflow_str(uint32_t bits, bool what, char *buf,
+				    size_t size)
+{
+	size_t n = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = 0;
+#define X(en, b, nm, w)                                                          \
+	if ((bits & (b)) && n < size) {                                           \
+		int k = what ? snprintf(buf + n, size - n, "%s%s (%s)", n ? ", " : "", \
+					nm, w)                                     \
+			     : snprintf(buf + n, size - n, "%s%s", n ? "," : "", nm); \
+		n += k > 0 ? (size_t)k : 0;                                       \
+	}
+	AP_OVERFLOWS(X)
+#undef X
+	return buf;
+}
+
+/* Every label seen in an overflowed session, into every process entry of
+ * it: the kernel already evaluates them with it (ap_eff_labels), this
+ * makes the flows out of them (writes by a process with no label of its
+ * own) carry it too. Races with the kernel only lose updates that make the
+ * entry stricter (lineage, gates, declassified). */
+static void spread_seen(struct ap_engine *e, uint32_t sid, uint64_t seen)
+{
+	int fd = bpf_map__fd(e->skel->maps.ap_procs);
+	uint32_t key, next;
+	struct ap_proc p;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &p) || p.session != sid ||
+		    (p.labels & seen) == seen)
+			continue;
+		p.labels |= seen;
+		bpf_map_update_elem(fd, &key, &p, BPF_EXIST);
+	}
+}
+
+/* Sessions that became overflowed: one LOSS each, read from the session
+ * map (not the ring buffer, which may be what overflowed). Only looked at
+ * when the kernel counted a full map, or a session already overflowed. */
+static void check_overflows(struct ap_engine *e)
+{
+	struct ap_engine_counters now;
+	struct ap_session *ss;
+	int fd;
+
+	if (!e->loaded)
+		return;
+	/* the one counter, not ap_engine__counters (a system call per
+	 * program): this runs at every poll */
+	memset(&now, 0, sizeof(now));
+	{
+		int ncpu = libbpf_num_possible_cpus();
+		uint32_t k = AP_CNT_MAP_FULL;
+		uint64_t *vals = ncpu > 0 ? calloc(ncpu, sizeof(*vals)) : NULL;
+
+		if (!vals)
+			return;
+		if (!bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.ap_counters), &k, vals))
+			for (int i = 0; i < ncpu; i++)
+				now.map_full += vals[i];
+		free(vals);
+	}
+	if (now.map_full == e->map_full_seen && !e->any_overflowed)
+		return;
+	e->map_full_seen = now.map_full;
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return;
+	fd = bpf_map__fd(e->skel->maps.ap_sessions);
+	for (uint32_t sid = 1; sid <= e->next_session && sid < AP_MAX_SESSIONS; sid++) {
+		if (bpf_map_lookup_elem(fd, &sid, ss) ||
+		    !(ss->flags & AP_SESSION_F_OVERFLOWED))
+			continue;
+		e->any_overflowed = true;
+		if (ss->seen_labels != e->ovf_spread[sid]) {
+			spread_seen(e, sid, ss->seen_labels);
+			e->ovf_spread[sid] = ss->seen_labels;
+		}
+		if (!e->ovf_reported[sid]) {
+			struct ap_event_rec ev;
+			char what[512];
+
+			e->ovf_reported[sid] = 1;
+			ap_warn("engine: session %u overflowed: could not record %s", sid,
+				ap_engine__overflow_str(ss->overflow, true, what, sizeof(what)));
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = AP_EVENT_LOSS;
+			ev.ts_ns = (uint64_t)time(NULL) * 1000000000ULL;
+			ev.session = sid;
+			ev.overflow = ss->overflow ? ss->overflow : AP_OVF_FILES;
+			ev.labels = ss->seen_labels;
+			ev.loss.map_full = now.map_full;
+			ev.target = "";
+			ev.exe = "";
+			if (e->opts.on_event)
+				e->opts.on_event(e->opts.ctx, &ev);
+		}
+	}
+	free(ss);
+}
+
 int ap_engine__poll(struct ap_engine *e, int timeout_ms)
 {
 	int n;
@@ -515,6 +868,7 @@ int ap_engine__poll(struct ap_engine *e, int timeout_ms)
 		return -EINVAL;
 	e->handled = 0;
 	n = ring_buffer__poll(e->rb, timeout_ms);
+	check_overflows(e);
 	report_loss(e);
 	if (n < 0)
 		return n;

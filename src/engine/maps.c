@@ -170,6 +170,26 @@ static int learn_one(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
+/* A glob without wildcards names one file: unescape it into out. */
+static bool glob_literal(const char *glob, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; glob[i]; i++) {
+		char c = glob[i];
+
+		if (c == '*' || c == '?' || c == '[')
+			return false;
+		if (c == '\\' && glob[i + 1])
+			c = glob[++i];
+		if (n + 1 >= size)
+			return false;
+		out[n++] = c;
+	}
+	out[n] = 0;
+	return n > 0;
+}
+
 long ap_engine_maps__learn_names(struct engine_bpf *skel,
 				 const struct ap_blob_view *b, long budget)
 {
@@ -187,6 +207,16 @@ long ap_engine_maps__learn_names(struct engine_bpf *skel,
 
 		if (pm->kind != AP_PAT_PATH && pm->kind != AP_PAT_PROGRAM)
 			continue;
+		/* one file (the session guard's policy file, a rule on one
+		 * path): look at it, not at the whole directory around it */
+		if (glob_literal(glob, dir, sizeof(dir))) {
+			struct stat st;
+			struct FTW ftw = { 0 };
+
+			if (!lstat(dir, &st))
+				learn_one(dir, &st, S_ISREG(st.st_mode) ? FTW_F : FTW_SL, &ftw);
+			continue;
+		}
 		if (ap_glob_literal_dir(glob, dir, sizeof(dir)) || !strcmp(dir, "/") ||
 		    !dir[0])
 			continue; /* "**" patterns: too wide to walk at load */

@@ -69,6 +69,16 @@ child_main(char *const argv[], const struct ap_user *u, pid_t parent,
 	int err;
 
 	reset_signals();
+	/* a process group of its own, so that `kill 0` (a script's usual
+	 * clean-up) reaches the session and not run, which the session guard
+	 * would have to refuse; with run in the terminal's foreground the
+	 * command takes it over, as a shell's job would */
+	setpgid(0, 0);
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgid(parent)) {
+		signal(SIGTTOU, SIG_IGN);
+		tcsetpgrp(STDIN_FILENO, getpid());
+		signal(SIGTTOU, SIG_DFL);
+	}
 	/* die with run: an engine that is gone cannot supervise us */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	err = ap_user__become(u);
@@ -132,6 +142,7 @@ int ap_child__spawn(char *const argv[], const struct ap_user *u,
 	close(rel[0]);
 	close(st[1]);
 	rel[0] = st[1] = -1;
+	setpgid(pid, pid); /* both sides: whichever runs first */
 	c->pid = pid;
 	c->release_fd = rel[1];
 	c->status_fd = st[0];
@@ -194,6 +205,12 @@ void ap_child__abort(struct ap_child *c)
 
 void ap_child__close(struct ap_child *c)
 {
+	/* the terminal back to run's group, if the command took it */
+	if (c->pid > 0 && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == c->pid) {
+		signal(SIGTTOU, SIG_IGN);
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+		signal(SIGTTOU, SIG_DFL);
+	}
 	if (c->release_fd > 0)
 		close(c->release_fd);
 	if (c->status_fd > 0)

@@ -285,6 +285,8 @@ static int check_tables(const struct ap_blob_view *v, const char **why)
 		}
 		if (k->nargs > AP_MAX_ARGS || k->nunless > AP_MAX_UNLESS)
 			FAIL("clause with too many arguments or conditions");
+		if (k->flags & ~AP_CLAUSE_F_SESSION_GUARD)
+			FAIL("clause with unknown flags");
 		for (unsigned a = 0; a < k->nargs; a++)
 			if (k->args[a] >= h->npatterns)
 				FAIL("clause argument outside the pattern table");

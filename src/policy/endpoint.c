@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Endpoint patterns (policy-language.md section 3) to struct ap_endpoint
- * ranges. Unix socket patterns are DFA patterns and handled by lower.c.
+ * ranges. Unix socket patterns are DFA patterns and handled by lower.c;
+ * their other spellings (symbolic links in the literal directory part, like
+ * Debian's /var/run -> /run) come from ap_endpoint__unix_aliases here.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,4 +398,121 @@ void ap_endpoint__format(const struct ap_endpoint *e, char *buf, size_t size)
 		snprintf(buf, size, "%s%s:%u", a, pfx, e->port);
 	else
 		snprintf(buf, size, "%s%s", a, pfx);
+}
+
+/* ---- Unix socket path spellings ---- */
+
+static bool glob_meta(char c)
+{
+	return c == '*' || c == '?' || c == '[' || c == '\\';
+}
+
+/* append src to out[*n..], escaping glob metacharacters of a resolved name */
+static bool put_escaped(char *out, size_t size, size_t *n, const char *src)
+{
+	for (; *src; src++) {
+		if (glob_meta(*src)) {
+			if (*n + 1 >= size)
+				return false;
+			out[(*n)++] = '\\';
+		}
+		if (*n + 1 >= size)
+			return false;
+		out[(*n)++] = *src;
+	}
+	out[*n] = '\0';
+	return true;
+}
+
+/* resolved + escaped, then the rest of the glob as written */
+static bool join_spelling(char *out, size_t size, const char *resolved, const char *rest)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (!put_escaped(out, size, &n, resolved))
+		return false;
+	if (n + strlen(rest) + 1 > size)
+		return false;
+	strcpy(out + n, rest);
+	return true;
+}
+
+static int add_spelling(char (*out)[AP_PATH_MAX], int n, int max, const char *glob,
+			const char *s)
+{
+	if (!strcmp(s, glob))
+		return n;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(out[i], s))
+			return n;
+	if (n < max)
+		snprintf(out[n++], AP_PATH_MAX, "%s", s);
+	return n;
+}
+
+/* Directories that are one directory by another name on every current
+ * distribution (/var/run and /var/lock are links into /run): a rule on
+ * either spelling gets the other, whatever this machine has, so that a
+ * compiled policy does not depend on where it was compiled. */
+static const char *const same_dir[][2] = {
+	{ "/var/run", "/run" },
+	{ "/var/lock", "/run/lock" },
+};
+
+/* s with a same_dir prefix swapped for its twin, into out; false if none */
+static bool twin_spelling(const char *s, unsigned pair, char *out, size_t size)
+{
+	for (int side = 0; side < 2; side++) {
+		const char *from = same_dir[pair][side], *to = same_dir[pair][!side];
+		size_t fl = strlen(from);
+
+		if (!strncmp(s, from, fl) && s[fl] == '/')
+			return snprintf(out, size, "%s%s", to, s + fl) < (int)size;
+	}
+	return false;
+}
+
+int ap_endpoint__unix_aliases(const char *glob, char (*out)[AP_PATH_MAX], int max)
+{
+	char lit[AP_PATH_MAX], real[PATH_MAX], alt[AP_PATH_MAX], canon[AP_PATH_MAX];
+	size_t ll = 0, gl;
+	const char *rest;
+	int n = 0;
+
+	if (!glob || glob[0] != '/' || max <= 0)
+		return 0;
+	gl = strlen(glob);
+	if (gl >= sizeof(lit))
+		return -ENAMETOOLONG;
+	while (glob[ll] && !glob_meta(glob[ll]))
+		ll++;
+	snprintf(canon, sizeof(canon), "%s", glob);
+	if (ll == gl && realpath(glob, real)) {
+		/* a literal path that exists: the socket may itself be a link */
+		if (join_spelling(alt, sizeof(alt), real, ""))
+			snprintf(canon, sizeof(canon), "%s", alt);
+	} else {
+		/* the literal directory part: up to the last '/' before a
+		 * wildcard (or the last component of a literal path) */
+		memcpy(lit, glob, ll);
+		lit[ll] = '\0';
+		while (ll > 0 && lit[ll - 1] != '/')
+			lit[--ll] = '\0';
+		if (ll > 1)
+			lit[--ll] = '\0'; /* drop the '/' but keep "/" */
+		rest = glob + ll;
+		if (ll > 1 && realpath(lit, real) && strcmp(real, lit) &&
+		    join_spelling(alt, sizeof(alt), real, rest))
+			snprintf(canon, sizeof(canon), "%s", alt);
+	}
+	n = add_spelling(out, n, max, glob, canon);
+	/* the twins of both spellings */
+	for (unsigned i = 0; i < sizeof(same_dir) / sizeof(same_dir[0]); i++) {
+		if (twin_spelling(glob, i, alt, sizeof(alt)))
+			n = add_spelling(out, n, max, glob, alt);
+		if (twin_spelling(canon, i, alt, sizeof(alt)))
+			n = add_spelling(out, n, max, glob, alt);
+	}
+	return n;
 }

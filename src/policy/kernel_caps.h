@@ -38,9 +38,12 @@ enum ap_mode {
  * describe that, not the LSM mode. */
 #define AP_LSM_ENGINE_AVAILABLE 0
 
-/* The built-in session guard (policy-language.md section 7) is parsed and
- * lowered, but no mode enforces it yet: check must say so, not claim it. */
-#define AP_GUARD_ENFORCED 0
+/* The built-in session guard (policy-language.md section 7) is enforced in
+ * every mode: its path items (files, cgroup) are clauses of the built-in
+ * rule (policy/lower.h), its system-call items (ptrace, namespaces,
+ * signal) the supervisor's (enforce/sysguard.h) and the engine's
+ * (bpf/engine_guard.bpf.h). 0 would make check say it is not. */
+#define AP_GUARD_ENFORCED 1
 
 enum ap_tristate { AP_NO = 0, AP_YES = 1, AP_UNKNOWN = -1 };
 

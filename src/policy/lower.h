@@ -16,6 +16,21 @@
  * still set when the policy got far enough to be described, so `check` can
  * print what it knows; the caller always frees it.
  *
+ * The built-in session-guard (policy-language.md section 7) is always the
+ * last rule of the table (ap_compiled.guard_rule), after the policy's own,
+ * which may therefore number at most AP_MAX_RULES - 1. Its clauses carry
+ * AP_CLAUSE_F_SESSION_GUARD, require no label and are the path items:
+ * `files` (write, rename and remove of the policy file and of
+ * ROOT/.actplane and everything below it) and `cgroup` (write of any
+ * cgroup.procs / cgroup.threads: moving a process out of the session's
+ * cgroup). Their effect is block, kill when the target kernel cannot deny
+ * (opts->degraded_effects has block: the guard is never "degraded", the
+ * contract makes it kill there), notify with `guard: notify`; an item in
+ * `guard: {allow: [...]}` has no clauses. The other items (ptrace,
+ * namespaces, signal) are system calls the modes check themselves
+ * (enforce/sysguard.h, the engine); they find the rule by its name. The
+ * rule has no AST (rule_info[].ast is NULL) and no source line.
+ *
  * ap_compiled__to_blob() serialises the tables (layout in abi.h) into one
  * malloc'd buffer: the same policy always gives the same bytes (no pointers,
  * no time, zeroed padding, tables in declaration order).
@@ -94,6 +109,9 @@ struct ap_compiled {
 	uint64_t seed_labels, declared_labels;
 	uint32_t flags;          /* AP_BLOB_F_* */
 	uint32_t guard_allow;
+	uint32_t guard_rule;     /* index of session-guard: the last rule */
+	uint8_t *guard_items;    /* per kernel clause of the guard rule (from
+				  * its first_clause): the AP_GUARD_* item */
 
 	struct ap_compiled_label *labels;   uint32_t nlabels;
 	struct ap_rule *rules;               /* nrules, kernel view */
@@ -121,6 +139,29 @@ int ap_compiled__to_blob(const struct ap_compiled *c, void **buf, size_t *size);
 
 void ap_compiled__free(struct ap_compiled *c);
 
+#define AP_GUARD_RULE_NAME "session-guard"
+/* the `because` of the built-in rule */
+#define AP_GUARD_BECAUSE \
+	"actplane's session guard: the policy, .actplane/ and the session's " \
+	"cgroup are not the agent's to change"
+
+/* One path clause of the session guard, before lowering. */
+struct ap_guard_spec {
+	enum ap_op op;           /* WRITE, RENAME or UNLINK */
+	uint32_t item;           /* AP_GUARD_FILES or AP_GUARD_CGROUP */
+	const char *glob;        /* absolute, glob bytes of real paths escaped */
+};
+#define AP_GUARD_MAX_SPECS 32
+
+/* The guard's path clauses for pol (its root, policy file, guard_allow;
+ * `guard: notify` is the caller's business): the policy file's absolute
+ * name (rebuilt from pol->root, since pol->path may be relative to another
+ * directory; none for --rule) and, when the file or ROOT/.actplane is a
+ * symbolic link, also what it resolves to. Strings live in arena a.
+ * Returns how many entries of out (AP_GUARD_MAX_SPECS) it filled. */
+unsigned ap_guard__specs(const struct ap_policy *pol, struct ap_arena *a,
+			 struct ap_guard_spec *out);
+
 /* Parse one endpoint pattern (policy-language.md section 3) into entries.
  * unix patterns are not handled here (the caller adds the DFA pattern).
  * Returns the number of entries, -EINVAL with *why set (static text), or
@@ -133,6 +174,14 @@ int ap_endpoint__parse(const char *text, struct ap_endpoint *out,
 
 /* "10.0.0.0/8:443", "[::1]:22", "*" ... for summaries. */
 void ap_endpoint__format(const struct ap_endpoint *e, char *buf, size_t size);
+
+/* Other spellings of an absolute Unix socket path glob that reach the same
+ * socket, resolved now (when the policy loads): the literal directory part
+ * (the whole path when it has no wildcard) through realpath, and the twin
+ * of either under /var/run <-> /run, /var/lock <-> /run/lock (always, so the
+ * compiled policy does not depend on this machine). Up to max distinct strings,
+ * none equal to glob, into out; returns how many, or -errno. */
+int ap_endpoint__unix_aliases(const char *glob, char (*out)[AP_PATH_MAX], int max);
 
 /* Expand an `if` expression (NULL = true) into DNF terms over label bits.
  * lookup maps a label name to its bit or -1. Returns the number of terms

@@ -22,6 +22,62 @@ static const struct {
 #undef X
 };
 
+/* What each session-guard item forbids and how each mode stops it (the
+ * path items are the guard rule's clauses; the others are system calls the
+ * supervisor (enforce/sysguard.c) and the engine (bpf/engine_guard.bpf.h)
+ * check themselves). Indexed like guard_items. */
+#define GUARD_KILL_AT_ENTRY \
+	"the engine kills the process with SIGKILL at the system call's entry; " \
+	"the kill lands before the call returns to user space"
+#define GUARD_DENY_OR_KILL \
+	"; where the kernel does not let the engine deny, it kills the process " \
+	"at the system call's entry instead"
+static const struct {
+	const char *what;
+	const char *supervised;  /* block */
+	enum ap_effect tp_effect;
+	const char *tracepoint;
+} guard_how[] = {
+	{ "ptrace, process_vm_writev or write /proc/PID/mem of a process outside "
+	  "the session",
+	  "the seccomp supervisor fails ptrace attach/seize, process_vm_writev and "
+	  "the open of /proc/PID/mem for writing with EPERM",
+	  AP_EFFECT_BLOCK,
+	  "the engine fails ptrace attach/seize and process_vm_writev with EPERM "
+	  "(fmod_ret on security_ptrace_access_check)" GUARD_DENY_OR_KILL "; an open "
+	  "of /proc/PID/mem for writing kills the process when the open returns, "
+	  "before anything is written" },
+	{ "change its root or mount namespace: chroot, pivot_root, setns, unshare "
+	  "or clone of a mount or user namespace",
+	  "the seccomp supervisor fails chroot, pivot_root, setns and unshare/clone "
+	  "with CLONE_NEWNS or CLONE_NEWUSER with EPERM (clone3 fails with ENOSYS, "
+	  "so libc falls back to clone)",
+	  AP_EFFECT_KILL,
+	  GUARD_KILL_AT_ENTRY "; the root or namespace it changed dies with it" },
+	{ "leave the session's cgroup (write cgroup.procs or cgroup.threads)",
+	  "the seccomp supervisor fails the open of cgroup.procs/cgroup.threads "
+	  "for writing with EPERM: no pid is ever written",
+	  AP_EFFECT_KILL,
+	  "the engine kills the process with SIGKILL when the open for writing "
+	  "returns, before it can write a pid" },
+	{ "signal the actplane engine",
+	  "the seccomp supervisor fails kill, tkill, tgkill, rt_sigqueueinfo and "
+	  "pidfd signals aimed at the engine with EPERM",
+	  AP_EFFECT_BLOCK,
+	  "the engine fails every signal aimed at it with EPERM (fmod_ret on "
+	  "security_task_kill)" GUARD_DENY_OR_KILL },
+	{ "write, rename or remove the policy file or .actplane/",
+	  "the seccomp supervisor fails the open for writing, truncate, rename, "
+	  "link and removal with EPERM before they take effect",
+	  AP_EFFECT_KILL,
+	  "the engine kills the process with SIGKILL: for an open for writing "
+	  "when the open returns, before anything is written (O_TRUNC has "
+	  "already truncated); for truncate, rename, link and removal at the "
+	  "system call's entry, so the call itself may still take effect" },
+};
+_Static_assert(sizeof(guard_how) / sizeof(guard_how[0]) ==
+	       sizeof(guard_items) / sizeof(guard_items[0]), "guard item table");
+
 /* ---- text helpers ---- */
 
 static void put_quoted(FILE *f, const char *s)
@@ -216,9 +272,64 @@ char *ap_clause__words(const struct ap_clause_ast *cl)
 
 static enum ap_effect guard_effect(const struct ap_summary *s)
 {
+	if (s->c && s->c->guard_rule < s->c->nrules)
+		return s->c->rule_info[s->c->guard_rule].effect;
 	if (s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY)
 		return AP_EFFECT_NOTIFY;
 	return s->caps->mode == AP_MODE_TRACEPOINT ? AP_EFFECT_KILL : AP_EFFECT_BLOCK;
+}
+
+/* the policy's own rules (the built-in guard has no AST) */
+static uint32_t user_rules(const struct ap_compiled *c)
+{
+	uint32_t n = 0;
+
+	for (uint32_t r = 0; r < c->nrules; r++)
+		n += c->rule_info[r].ast != NULL;
+	return n;
+}
+
+static const char *guard_op_list(const struct ap_compiled *c, const char *glob,
+				 char *buf, size_t size)
+{
+	const struct ap_compiled_rule *g = &c->rule_info[c->guard_rule];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t k = g->first_clause; k < g->first_clause + g->nkclauses; k++) {
+		const struct ap_clause *cl = &c->clauses[k];
+
+		if (cl->target >= c->npatterns || strcmp(c->patterns[cl->target].text, glob))
+			continue;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s",
+				      n ? "|" : "", op_names[cl->op]);
+	}
+	return buf;
+}
+
+/* each distinct pattern of the guard's clauses of `item`, once: fn(glob, ops) */
+static void guard_patterns(const struct ap_compiled *c, uint32_t item,
+			   void (*fn)(void *ctx, const char *glob, const char *ops),
+			   void *ctx)
+{
+	const struct ap_compiled_rule *g;
+	char ops[64];
+
+	if (!c || c->guard_rule >= c->nrules || !c->guard_items)
+		return;
+	g = &c->rule_info[c->guard_rule];
+	for (uint32_t i = 0; i < g->nkclauses; i++) {
+		const struct ap_clause *cl = &c->clauses[g->first_clause + i];
+		bool seen = false;
+
+		if (c->guard_items[i] != item || cl->target >= c->npatterns)
+			continue;
+		for (uint32_t j = 0; j < i && !seen; j++)
+			seen = c->clauses[g->first_clause + j].target == cl->target;
+		if (!seen)
+			fn(ctx, c->patterns[cl->target].text,
+			   guard_op_list(c, c->patterns[cl->target].text, ops, sizeof(ops)));
+	}
 }
 
 static const char *src_kind(enum ap_source_syntax k)
@@ -282,6 +393,70 @@ static void print_enforcement(const struct ap_summary *s, enum ap_effect e,
 		fprintf(out, "%s%s: %s\n", indent, ap_effect__name(e), en.how);
 }
 
+static void print_guard_pattern(void *ctx, const char *glob, const char *ops)
+{
+	FILE *out = ctx;
+
+	fprintf(out, "      %s ", ops);
+	put_quoted(out, glob);
+	fputc('\n', out);
+}
+
+/* The built-in session-guard: each item, its clauses, how each mode stops
+ * it. */
+static void print_guard(const struct ap_summary *s, FILE *out)
+{
+	uint32_t allow = s->pol ? s->pol->guard_allow : 0;
+	bool notify = s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY;
+	enum ap_effect eff = guard_effect(s);
+	bool any = false;
+
+	fprintf(out, "\n%s (built in):\n", AP_GUARD_RULE_NAME);
+	fputs("    guards:", out);
+	for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++)
+		if (!(allow & guard_items[i].bit)) {
+			fprintf(out, " %s", guard_items[i].name);
+			any = true;
+		}
+	fputs(any ? "\n" : " nothing\n", out);
+	if (allow) {
+		fputs("    allowed by the policy:", out);
+		for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++)
+			if (allow & guard_items[i].bit)
+				fprintf(out, " %s", guard_items[i].name);
+		fputc('\n', out);
+	}
+	if (notify)
+		fputs("    lowered by the policy to notify (guard: notify)\n", out);
+	fputs("    because ", out);
+	put_quoted(out, AP_GUARD_BECAUSE);
+	fputc('\n', out);
+	if (!AP_GUARD_ENFORCED) {
+		fputs("    enforced: NOT YET: this version does not enforce the session guard;\n"
+		      "    a process of the session can still ptrace, change namespaces, leave\n"
+		      "    the cgroup, signal actplane or edit .actplane/ (see 'issues')\n", out);
+		return;
+	}
+	if (!any)
+		return;
+	print_enforcement(s, eff, "    enforced: ", out);
+	fputs(notify ? "    reported when a process of the session does any of:\n" :
+	      "    a process of the session may not:\n", out);
+	for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++) {
+		if (allow & guard_items[i].bit)
+			continue;
+		fprintf(out, "    %s: %s\n", guard_items[i].name, guard_how[i].what);
+		guard_patterns(s->c, guard_items[i].bit, print_guard_pattern, out);
+		if (notify) {
+			fputs("      every mode: notify: reported, the operation proceeds\n", out);
+			continue;
+		}
+		fprintf(out, "      supervised mode: block: %s\n", guard_how[i].supervised);
+		fprintf(out, "      tracepoint mode: %s: %s\n",
+			ap_effect__name(guard_how[i].tp_effect), guard_how[i].tracepoint);
+	}
+}
+
 void ap_summary__print(const struct ap_summary *s, FILE *out)
 {
 	const struct ap_compiled *c = s->c;
@@ -310,11 +485,13 @@ void ap_summary__print(const struct ap_summary *s, FILE *out)
 	if (!c->nlabels)
 		fputs("  none\n", out);
 
-	fprintf(out, "\nrules (%u):\n", c->nrules);
+	fprintf(out, "\nrules (%u):\n", user_rules(c));
 	for (uint32_t r = 0; r < c->nrules; r++) {
 		const struct ap_compiled_rule *ri = &c->rule_info[r];
 		bool seen[AP_EFFECT__COUNT] = { false };
 
+		if (!ri->ast)
+			continue; /* the built-in guard: its own section */
 		fprintf(out, "  %s (line %u, %s", ri->name, ri->line,
 			ap_effect__name(ri->effect));
 		if (ri->domain)
@@ -342,34 +519,7 @@ void ap_summary__print(const struct ap_summary *s, FILE *out)
 				print_enforcement(s, (enum ap_effect)e, "    enforced: ", out);
 	}
 
-	fputs("\nsession-guard (built in):\n", out);
-	{
-		uint32_t allow = s->pol ? s->pol->guard_allow : 0;
-		bool any = false;
-
-		fputs("    guards:", out);
-		for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++)
-			if (!(allow & guard_items[i].bit)) {
-				fprintf(out, " %s", guard_items[i].name);
-				any = true;
-			}
-		fputs(any ? "\n" : " nothing\n", out);
-		if (allow) {
-			fputs("    allowed by the policy:", out);
-			for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++)
-				if (allow & guard_items[i].bit)
-					fprintf(out, " %s", guard_items[i].name);
-			fputc('\n', out);
-		}
-		if (s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY)
-			fputs("    lowered by the policy to notify (guard: notify)\n", out);
-		if (AP_GUARD_ENFORCED)
-			print_enforcement(s, guard_effect(s), "    enforced: ", out);
-		else
-			fputs("    enforced: NOT YET: this version does not enforce the session guard;\n"
-			      "    a process of the session can still ptrace, change namespaces, leave\n"
-			      "    the cgroup, signal actplane or edit .actplane/ (see 'issues')\n", out);
-	}
+	print_guard(s, out);
 
 	ndeg = count_degraded(s);
 	if (!ndeg) {
@@ -381,7 +531,7 @@ void ap_summary__print(const struct ap_summary *s, FILE *out)
 			const struct ap_compiled_rule *ri = &c->rule_info[r];
 			bool seen[AP_EFFECT__COUNT] = { false };
 
-			if (!ri->degraded)
+			if (!ri->degraded || !ri->ast)
 				continue;
 			for (uint32_t i = 0; i < ri->ast->nclauses; i++)
 				seen[ri->ast->clauses[i].effect] = true;
@@ -555,8 +705,12 @@ static json_object *jrules(const struct ap_summary *s)
 
 	for (uint32_t r = 0; r < c->nrules; r++) {
 		const struct ap_compiled_rule *ri = &c->rule_info[r];
-		json_object *o = json_object_new_object(), *cls = json_object_new_array();
+		json_object *o, *cls;
 
+		if (!ri->ast)
+			continue; /* the built-in guard: "guard" */
+		o = json_object_new_object();
+		cls = json_object_new_array();
 		for (uint32_t i = 0; i < ri->ast->nclauses; i++) {
 			const struct ap_clause_ast *cl = &ri->ast->clauses[i];
 			json_object *co = json_object_new_object(), *un = json_object_new_array();
@@ -598,22 +752,67 @@ static json_object *jrules(const struct ap_summary *s)
 	return arr;
 }
 
+static void jguard_pattern(void *ctx, const char *glob, const char *ops)
+{
+	json_object *arr = ctx, *p = json_object_new_object(), *o = json_object_new_array();
+	char *copy = strdup(ops), *save = NULL;
+
+	for (char *t = copy ? strtok_r(copy, "|", &save) : NULL; t;
+	     t = strtok_r(NULL, "|", &save))
+		json_object_array_add(o, jstr(t));
+	free(copy);
+	json_object_object_add(p, "pattern", jstr(glob));
+	json_object_object_add(p, "ops", o);
+	json_object_array_add(arr, p);
+}
+
+static json_object *jguard_mode(enum ap_effect e, const char *how)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "effect", jstr(ap_effect__name(e)));
+	json_object_object_add(o, "how", jstr(how));
+	return o;
+}
+
 static json_object *jguard(const struct ap_summary *s)
 {
 	json_object *o = json_object_new_object(), *g = json_object_new_array();
-	json_object *al = json_object_new_array();
+	json_object *al = json_object_new_array(), *items = json_object_new_array();
 	uint32_t allow = s->pol ? s->pol->guard_allow : 0;
+	bool notify = s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY;
+	const struct ap_compiled *c = s->c;
 
-	for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++)
-		json_object_array_add(allow & guard_items[i].bit ? al : g,
-				      jstr(guard_items[i].name));
-	json_object_object_add(o, "rule", jstr("session-guard"));
-	json_object_object_add(o, "notify_only", json_object_new_boolean(
-		s->pol && s->pol->guard == AP_GUARD_NOTIFY_ONLY));
+	for (size_t i = 0; i < sizeof(guard_items) / sizeof(guard_items[0]); i++) {
+		json_object *it = json_object_new_object(), *pats = json_object_new_array();
+		bool on = !(allow & guard_items[i].bit);
+		static const char *const note = "reported, the operation proceeds";
+
+		json_object_array_add(on ? g : al, jstr(guard_items[i].name));
+		json_object_object_add(it, "name", jstr(guard_items[i].name));
+		json_object_object_add(it, "guarded", json_object_new_boolean(on));
+		json_object_object_add(it, "what", jstr(guard_how[i].what));
+		guard_patterns(c, guard_items[i].bit, jguard_pattern, pats);
+		json_object_object_add(it, "clauses", pats);
+		json_object_object_add(it, "supervised", !on ? json_object_new_null() :
+				       notify ? jguard_mode(AP_EFFECT_NOTIFY, note) :
+				       jguard_mode(AP_EFFECT_BLOCK, guard_how[i].supervised));
+		json_object_object_add(it, "tracepoint", !on ? json_object_new_null() :
+				       notify ? jguard_mode(AP_EFFECT_NOTIFY, note) :
+				       jguard_mode(guard_how[i].tp_effect, guard_how[i].tracepoint));
+		json_object_array_add(items, it);
+	}
+	json_object_object_add(o, "rule", jstr(AP_GUARD_RULE_NAME));
+	json_object_object_add(o, "index", c && c->guard_rule < c->nrules ?
+			       json_object_new_int((int)c->guard_rule) : json_object_new_null());
+	json_object_object_add(o, "effect", jstr(ap_effect__name(guard_effect(s))));
+	json_object_object_add(o, "because", jstr(AP_GUARD_BECAUSE));
+	json_object_object_add(o, "notify_only", json_object_new_boolean(notify));
 	json_object_object_add(o, "guards", g);
 	json_object_object_add(o, "allow", al);
 	json_object_object_add(o, "enforced", json_object_new_boolean(AP_GUARD_ENFORCED));
 	json_object_object_add(o, "enforcement", jenforcement(s, guard_effect(s)));
+	json_object_object_add(o, "items", items);
 	return o;
 }
 

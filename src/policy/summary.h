@@ -3,8 +3,9 @@
  * What `actplane check` prints: a human summary (labels, rules in words, how
  * each effect is enforced on this kernel, what degrades) or one JSON object
  * whose schema docs/rule-language.md documents ("Checking a policy").
- * Output is byte-stable: nothing depends on time or addresses, and the only
- * path in it is the policy path as given.
+ * Output is byte-stable: nothing depends on time or addresses; the paths in
+ * it are the policy path as given, the patterns as written and the built-in
+ * session-guard's absolute paths (under the project root).
  */
 #ifndef AP_POLICY_SUMMARY_H
 #define AP_POLICY_SUMMARY_H

@@ -6,7 +6,8 @@
  * Build (libFuzzer + ASan + UBSan), from the repository root:
  *   clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -I. \
  *     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     src/policy/{diag,lexer,parser,policy,yaml,domains,dfa,glob,lower,dnf,endpoint,blob}.c \
+ *     src/policy/{diag,lexer,parser,policy,yaml,domains,dfa,dfa_min,glob,guard}.c \
+ *     src/policy/{lower,lower_rules,dnf,endpoint,blob}.c \
  *     src/common/arena.c src/common/log.c tests/fuzz/fuzz_lower.c \
  *     -lyaml -lcrypto -lbpf -o fuzz_lower
  *   ./fuzz_lower -dict=tests/fuzz/policy.dict -max_len=4096 CORPUS_DIR

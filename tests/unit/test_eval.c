@@ -184,8 +184,10 @@ static void test_seccomp_plan(void **state)
 	struct fx f;
 	struct ap_sc_plan p;
 
+	/* the session guard lowered to notify, so only the rules count */
 	load(&f, "  rule a:\n    notify exec \"curl\"\n"
-		 "  rule b:\n    block write file \"src/**\"\n");
+		 "  rule b:\n    block write file \"src/**\"\n"
+		 "guard: notify\n");
 	assert_int_equal(ap_seccomp__plan(&f.bv, &p), 0);
 	assert_false(p.exec);
 	assert_false(p.open_all);
@@ -195,9 +197,18 @@ static void test_seccomp_plan(void **state)
 	assert_true(p.any);
 	unload(&f);
 
-	load(&f, "  rule a:\n    notify exec \"curl\"\n    notify connect endpoint \"*\"\n");
+	load(&f, "  rule a:\n    notify exec \"curl\"\n    notify connect endpoint \"*\"\n"
+		 "guard: notify\n");
 	assert_int_equal(ap_seccomp__plan(&f.bv, &p), 0);
 	assert_false(p.any);
+	unload(&f);
+
+	/* the session guard's `files` and `cgroup` items: opens for writing,
+	 * rename/link and removal go to the supervisor on any policy */
+	load(&f, "  rule a:\n    notify exec \"curl\"\n");
+	assert_int_equal(ap_seccomp__plan(&f.bv, &p), 0);
+	assert_true(p.open_write && p.rename && p.unlink);
+	assert_false(p.exec || p.open_all || p.connect);
 	unload(&f);
 
 	load(&f, "  rule a:\n    ask read file \"x\"\n  rule b:\n    kill exec \"rm\"\n"

@@ -13,6 +13,10 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/eval.h"
 #include "policy/blob.h"
 #include "policy/lower.h"
 #include "policy/policy.h"
@@ -98,6 +102,22 @@ static int pattern_id(const struct ap_compiled *c, const char *lowered)
 		if (!strcmp(c->patterns[i].lowered, lowered))
 			return (int)i;
 	return -1;
+}
+
+/* distinct patterns the built-in guard's clauses name */
+static unsigned guard_patterns(const struct ap_compiled *c)
+{
+	const struct ap_compiled_rule *g = &c->rule_info[c->guard_rule];
+	unsigned n = 0;
+
+	for (uint32_t i = g->first_clause; i < g->first_clause + g->nkclauses; i++) {
+		bool seen = false;
+
+		for (uint32_t j = g->first_clause; j < i; j++)
+			seen |= c->clauses[j].target == c->clauses[i].target;
+		n += !seen;
+	}
+	return n;
 }
 
 /* ---- labels ---- */
@@ -278,7 +298,8 @@ static void test_dnf_clauses_and_cap(void **state)
 		  "rule r:\n  block write \"x\" if (A or B) and not C\n"
 		  "  notify write \"y\" if A and not A\n", NULL);
 	assert_valid(&f);
-	assert_int_equal(f.c->nclauses, 2); /* first clause: 2 terms; second none */
+	/* first clause: 2 terms; second none (then the built-in guard's) */
+	assert_int_equal(f.c->rule_info[0].nkclauses, 2);
 	assert_int_equal(f.c->rule_info[0].terms[0], 2);
 	assert_int_equal(f.c->rule_info[0].terms[1], 0);
 	assert_int_equal(f.c->clauses[1].require, 2);
@@ -349,7 +370,21 @@ static void test_pattern_defaults(void **state)
 	assert_true(pattern_id(f.c, "@abstract") >= 0);
 	/* the repeated src pattern is one pattern */
 	assert_int_equal(f.c->clauses[9].target, f.c->clauses[3].target);
-	assert_int_equal(f.c->npatterns, 10);
+	/* patterns as written (a Unix socket path may lower to several
+	 * spellings), and the built-in guard's */
+	{
+		unsigned texts = 0;
+
+		for (uint32_t i = 0; i < f.c->npatterns; i++) {
+			bool seen = false;
+
+			for (uint32_t j = 0; j < i; j++)
+				seen |= f.c->patterns[j].kind == f.c->patterns[i].kind &&
+					!strcmp(f.c->patterns[j].text, f.c->patterns[i].text);
+			texts += !seen;
+		}
+		assert_int_equal(texts, 10 + guard_patterns(f.c));
+	}
 	assert_non_null(f.c->dfa);
 	release(&f);
 }
@@ -578,13 +613,22 @@ static void test_too_many_rules_and_patterns(void **state)
 	FILE *m = open_memstream(&dsl, &n);
 	struct fixture f;
 
-	for (int i = 0; i < 257; i++)
+	/* 255 rules and the built-in guard fill the table: the 256th fails */
+	for (int i = 0; i < 255; i++)
 		fprintf(m, "rule r%d:\n  notify write \"f%d\"\n", i, i);
+	fflush(m);
+	build(&f, dsl, NULL);
+	assert_valid(&f);
+	assert_int_equal(f.c->nrules, AP_MAX_RULES);
+	assert_string_equal(f.c->rule_info[AP_MAX_RULES - 1].name, "session-guard");
+	release(&f);
+	fprintf(m, "rule r255:\n  notify write \"f255\"\n");
 	fclose(m);
 	build(&f, dsl, NULL);
 	free(dsl);
 	assert_int_equal(f.err, -EINVAL);
-	assert_true(has_diag(&f, AP_DIAG_ERROR, "too many rules"));
+	assert_true(has_diag(&f, AP_DIAG_ERROR, "too many rules: at most 255 fit the kernel "
+			     "tables (one more entry is the built-in session-guard)"));
 	release(&f);
 
 	dsl = NULL;
@@ -649,7 +693,8 @@ static void test_deterministic_blob(void **state)
 	assert_int_equal(s1, s2);
 	assert_memory_equal(b1, b2, s1);
 	assert_int_equal(ap_blob__view(b1, s1, &v, &why), 0);
-	assert_int_equal(v.hdr->nrules, 2);
+	assert_int_equal(v.hdr->nrules, 2 + 1);
+	assert_string_equal(ap_blob__str(&v, v.rule_meta[2].name), "session-guard");
 	assert_int_equal(v.hdr->nlabels, 3);
 	assert_string_equal(ap_blob__str(&v, v.labels[1]), "SECRET");
 	assert_string_equal(ap_blob__str(&v, v.rule_meta[0].name), "a");
@@ -728,6 +773,318 @@ static void test_dsl_round_trip(void **state)
 	release(&f2);
 }
 
+/* ---- the built-in session-guard ---- */
+
+/* the guard clause (op, lowered pattern) and its item, or -1 */
+static int guard_clause(const struct ap_compiled *c, enum ap_op op, const char *glob)
+{
+	const struct ap_compiled_rule *g = &c->rule_info[c->guard_rule];
+
+	for (uint32_t i = 0; i < g->nkclauses; i++) {
+		const struct ap_clause *k = &c->clauses[g->first_clause + i];
+
+		if (k->op == op && !strcmp(c->patterns[k->target].lowered, glob))
+			return c->guard_items[i];
+	}
+	return -1;
+}
+
+static void assert_guard_shape(const struct ap_compiled *c, enum ap_effect eff)
+{
+	const struct ap_compiled_rule *g;
+
+	assert_int_equal(c->guard_rule, c->nrules - 1);
+	g = &c->rule_info[c->guard_rule];
+	assert_string_equal(g->name, "session-guard");
+	assert_null(g->ast);
+	assert_false(g->degraded);
+	assert_non_null(strstr(g->because, ".actplane/"));
+	assert_int_equal(g->effect, eff);
+	assert_int_equal(c->rules[c->guard_rule].effect, eff);
+	assert_int_equal(g->first_clause + g->nkclauses, c->nclauses);
+	for (uint32_t i = 0; i < c->nclauses; i++) {
+		const struct ap_clause *k = &c->clauses[i];
+		bool mine = i >= g->first_clause;
+
+		assert_int_equal(k->flags == AP_CLAUSE_F_SESSION_GUARD, mine);
+		assert_int_equal(k->rule == c->guard_rule, mine);
+		if (!mine)
+			continue;
+		assert_int_equal(k->require | k->forbid, 0); /* no labels */
+		assert_int_equal(k->effect, eff);
+		assert_int_equal(k->target_kind, AP_TGT_PATTERN);
+		assert_int_equal(k->nunless + k->nargs, 0);
+	}
+}
+
+static void test_guard_rule_last(void **state)
+{
+	static const enum ap_op ops[] = { AP_OP_WRITE, AP_OP_RENAME, AP_OP_UNLINK };
+	static const char *const files[] = { "/proj/t.yaml", "/proj/.actplane",
+					     "/proj/.actplane/**" };
+	struct fixture f;
+
+	build(&f, "rule a:\n  block write \"x\"\nrule b:\n  notify exec \"git\"\n", NULL);
+	assert_valid(&f);
+	assert_int_equal(f.c->nrules, 3);
+	assert_guard_shape(f.c, AP_EFFECT_BLOCK);
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < 3; k++)
+			assert_int_equal(guard_clause(f.c, ops[k], files[i]), AP_GUARD_FILES);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/**/cgroup.procs"), AP_GUARD_CGROUP);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/**/cgroup.threads"), AP_GUARD_CGROUP);
+	assert_int_equal(guard_clause(f.c, AP_OP_RENAME, "/**/cgroup.procs"), -1);
+	assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 9 + 2);
+	release(&f);
+
+	/* a policy inside .actplane/: its directory's clauses cover the file */
+	{
+		struct ap_load_opts o = { .cwd = "/proj" };
+		const char *y = "version: 1\npolicy: |\n  rule a:\n    notify exec \"x\"\n";
+
+		memset(&f, 0, sizeof(f));
+		assert_int_equal(ap_policy_load_buffer(".actplane/policy.yaml", y, strlen(y),
+						       &o, &f.d, &f.pol), 0);
+		assert_int_equal(ap_lower(f.pol, NULL, &f.d, &f.c), 0);
+		assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 6 + 2);
+		assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/proj/.actplane/**"),
+				 AP_GUARD_FILES);
+		assert_int_equal(pattern_id(f.c, "/proj/.actplane/policy.yaml"), -1);
+		release(&f);
+	}
+	/* the name is reserved */
+	build(&f, "rule session-guard:\n  notify exec \"x\"\n", NULL);
+	assert_int_equal(f.err, -EINVAL);
+	assert_true(has_diag(&f, AP_DIAG_ERROR, "rule name 'session-guard' is reserved"));
+	release(&f);
+}
+
+static void test_guard_notify_kill_allow(void **state)
+{
+	struct ap_load_opts o = { .cwd = "/proj" };
+	struct ap_lower_opts tp = { .degraded_effects = 1u << AP_EFFECT_BLOCK |
+							1u << AP_EFFECT_ASK };
+	const char *y = "version: 1\npolicy: |\n  rule a:\n    block write \"x\"\n";
+	struct fixture f;
+
+	/* guard: notify lowers every clause, and says so in the blob */
+	build(&f, "rule a:\n  notify exec \"x\"\n", "guard: notify\n");
+	assert_valid(&f);
+	assert_guard_shape(f.c, AP_EFFECT_NOTIFY);
+	assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 11);
+	assert_true(f.c->flags & AP_BLOB_F_GUARD_NOTIFY);
+	release(&f);
+
+	/* a kernel that cannot deny: kill, and never "degraded" (run must
+	 * not refuse because of the guard) */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(ap_policy_load_buffer("t.yaml", y, strlen(y), &o, &f.d, &f.pol), 0);
+	assert_int_equal(ap_lower(f.pol, &tp, &f.d, &f.c), 0);
+	assert_guard_shape(f.c, AP_EFFECT_KILL);
+	assert_true(f.c->rule_info[0].degraded);
+	release(&f);
+
+	/* items one by one */
+	build(&f, "rule a:\n  notify exec \"x\"\n", "guard: {allow: [files]}\n");
+	assert_valid(&f);
+	assert_guard_shape(f.c, AP_EFFECT_BLOCK);
+	assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 2);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/proj/.actplane/**"), -1);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/**/cgroup.procs"), AP_GUARD_CGROUP);
+	release(&f);
+	build(&f, "rule a:\n  notify exec \"x\"\n", "guard: {allow: [cgroup, ptrace]}\n");
+	assert_valid(&f);
+	assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 9);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, "/**/cgroup.procs"), -1);
+	assert_int_equal(f.c->guard_allow, AP_GUARD_CGROUP | AP_GUARD_PTRACE);
+	release(&f);
+	/* nothing left to guard by path: the rule is still there, empty */
+	build(&f, "rule a:\n  notify exec \"x\"\n", "guard: {allow: [files, cgroup]}\n");
+	assert_valid(&f);
+	assert_guard_shape(f.c, AP_EFFECT_BLOCK);
+	assert_int_equal(f.c->nrules, 2);
+	assert_int_equal(f.c->rule_info[1].nkclauses, 0);
+	release(&f);
+}
+
+/* --rule has no file: only the project's .actplane/ (cwd's) */
+static void test_guard_rule_text(void **state)
+{
+	struct ap_load_opts o = { .cwd = "/proj", .rule_text = "block exec \"curl\"" };
+	struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(ap_policy_load(&o, &f.d, &f.pol), 0);
+	assert_int_equal(ap_lower(f.pol, NULL, &f.d, &f.c), 0);
+	assert_guard_shape(f.c, AP_EFFECT_BLOCK);
+	assert_int_equal(f.c->rule_info[f.c->guard_rule].nkclauses, 6 + 2);
+	assert_int_equal(guard_clause(f.c, AP_OP_UNLINK, "/proj/.actplane"), AP_GUARD_FILES);
+	assert_int_equal(pattern_id(f.c, "/proj/<rule>"), -1);
+	release(&f);
+}
+
+static bool dfa_hits(const struct ap_compiled *c, const char *path, int id)
+{
+	struct ap_accept_set set;
+
+	memset(&set, 0, sizeof(set));
+	ap_dfa__match_set(c->dfa, AP_PAT_PATH, path, strlen(path), &set);
+	return id >= 0 && ap_accept_set__has(&set, (unsigned)id);
+}
+
+/* real files: a symbolic link as policy file and as .actplane, and a root
+ * with glob bytes in its name */
+static void test_guard_paths_on_disk(void **state)
+{
+	char base[] = "/tmp/ap-guard-XXXXXX", dir[256], path[512], tgt[512];
+	struct ap_load_opts o = { 0 };
+	struct fixture f;
+	FILE *fp;
+	int id;
+
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/p[1]*", base);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(tgt, sizeof(tgt), "%s/real.yaml", base);
+	fp = fopen(tgt, "w");
+	assert_non_null(fp);
+	fputs("version: 1\npolicy: |\n  rule a:\n    notify exec \"x\"\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/actplane.yaml", dir);
+	assert_int_equal(symlink(tgt, path), 0);
+	snprintf(tgt, sizeof(tgt), "%s/elsewhere", base);
+	assert_int_equal(mkdir(tgt, 0700), 0);
+	snprintf(tgt, sizeof(tgt), "%s/.actplane", dir);
+	assert_int_equal(symlink("../elsewhere", tgt), 0);
+
+	memset(&f, 0, sizeof(f));
+	o.policy_path = path;
+	assert_int_equal(ap_policy_load(&o, &f.d, &f.pol), 0);
+	assert_int_equal(ap_lower(f.pol, NULL, &f.d, &f.c), 0);
+	assert_guard_shape(f.c, AP_EFFECT_BLOCK);
+	/* the link's name (rename/unlink) and where writes land, escaped */
+	snprintf(tgt, sizeof(tgt), "%s/p\\[1\\]\\*/actplane.yaml", base);
+	id = pattern_id(f.c, tgt);
+	assert_true(id >= 0);
+	assert_true(dfa_hits(f.c, path, id));
+	snprintf(tgt, sizeof(tgt), "%s/p11x/actplane.yaml", base);
+	assert_false(dfa_hits(f.c, tgt, id));
+	snprintf(tgt, sizeof(tgt), "%s/real.yaml", base);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, tgt), AP_GUARD_FILES);
+	snprintf(tgt, sizeof(tgt), "%s/elsewhere/**", base);
+	assert_int_equal(guard_clause(f.c, AP_OP_WRITE, tgt), AP_GUARD_FILES);
+	snprintf(tgt, sizeof(tgt), "%s/p\\[1\\]\\*/.actplane/**", base);
+	id = pattern_id(f.c, tgt);
+	snprintf(tgt, sizeof(tgt), "%s/.actplane/events.jsonl", dir);
+	assert_true(dfa_hits(f.c, tgt, id));
+	release(&f);
+
+	snprintf(tgt, sizeof(tgt), "%s/.actplane", dir);
+	unlink(tgt);
+	unlink(path);
+	rmdir(dir);
+	snprintf(tgt, sizeof(tgt), "%s/elsewhere", base);
+	rmdir(tgt);
+	snprintf(tgt, sizeof(tgt), "%s/real.yaml", base);
+	unlink(tgt);
+	rmdir(base);
+}
+
+/* the user-space evaluator (supervised mode) decides with the guard: a
+ * hard link is a rename of the old name, reads and other files pass */
+static void test_guard_eval(void **state)
+{
+	struct fixture f;
+	struct ap_eval_ctx ev;
+	struct ap_eval_out out;
+	struct ap_blob_view v;
+	const char *why = NULL;
+	void *blob;
+	size_t size;
+	struct {
+		enum ap_op op;
+		bool rd, wr, link;
+		const char *path, *path2;
+		bool guarded;
+		enum ap_op dop;
+	} cases[] = {
+		{ AP_OP_OPEN, false, true, false, "/proj/t.yaml", NULL, true, AP_OP_WRITE },
+		{ AP_OP_OPEN, true, false, false, "/proj/t.yaml", NULL, false, 0 },
+		{ AP_OP_OPEN, false, true, false, "/proj/.actplane/events.jsonl", NULL, true,
+		  AP_OP_WRITE },
+		{ AP_OP_OPEN, false, true, false, "/proj/src/a.c", NULL, false, 0 },
+		{ AP_OP_RENAME, false, false, false, "/proj/t.yaml", "/proj/x", true,
+		  AP_OP_RENAME },
+		{ AP_OP_RENAME, false, false, false, "/proj/y", "/proj/t.yaml", true,
+		  AP_OP_RENAME },
+		{ AP_OP_RENAME, false, false, true, "/proj/t.yaml", "/proj/x", true, AP_OP_RENAME },
+		{ AP_OP_RENAME, false, false, true, "/proj/a", "/proj/.actplane/b", true,
+		  AP_OP_WRITE },
+		{ AP_OP_RENAME, false, false, false, "/proj/.actplane", "/proj/z", true,
+		  AP_OP_RENAME },
+		{ AP_OP_UNLINK, false, false, false, "/proj/.actplane/last-violation.txt", NULL,
+		  true, AP_OP_UNLINK },
+		{ AP_OP_UNLINK, false, false, false, "/proj/.actplane", NULL, true, AP_OP_UNLINK },
+		{ AP_OP_WRITE, false, false, false, "/proj/t.yaml", NULL, true, AP_OP_WRITE },
+		{ AP_OP_OPEN, false, true, false, "/sys/fs/cgroup/unified/cgroup.procs", NULL,
+		  true, AP_OP_WRITE },
+		{ AP_OP_OPEN, false, true, false, "/run/actplane/cgroup2/x/cgroup.threads", NULL,
+		  true, AP_OP_WRITE },
+		{ AP_OP_OPEN, true, false, false, "/sys/fs/cgroup/cgroup.procs", NULL, false, 0 },
+	};
+
+	build(&f, "rule a:\n  notify write \"src/**\"\n", NULL);
+	assert_valid(&f);
+	assert_int_equal(ap_compiled__to_blob(f.c, &blob, &size), 0);
+	assert_int_equal(ap_blob__view(blob, size, &v, &why), 0);
+	assert_int_equal(ap_eval_ctx__init(&ev, &v, -1, -1, -1, -1, 1), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ap_eval_in in = { .op = cases[i].op, .rd = cases[i].rd,
+					 .wr = cases[i].wr, .link = cases[i].link,
+					 .tgid = 1, .path = cases[i].path,
+					 .path2 = cases[i].path2 };
+
+		assert_int_equal(ap_eval__op(&ev, &in, &out), 0);
+		if (!cases[i].guarded) {
+			assert_true(!out.nmatch || out.rule != f.c->guard_rule);
+			continue;
+		}
+		if (out.rule != f.c->guard_rule || out.effect != AP_EFFECT_BLOCK ||
+		    out.op != cases[i].dop)
+			fail_msg("case %zu (%s): rule %u effect %d op %d", i, cases[i].path,
+				 out.rule, out.effect, out.op);
+	}
+	free(blob);
+	release(&f);
+
+	/* on a tie with a rule of the policy the guard decides */
+	build(&f, "rule a:\n  block write \".actplane/**\"\n  block rename \"**\"\n", NULL);
+	assert_valid(&f);
+	assert_int_equal(ap_compiled__to_blob(f.c, &blob, &size), 0);
+	assert_int_equal(ap_blob__view(blob, size, &v, &why), 0);
+	assert_int_equal(ap_eval_ctx__init(&ev, &v, -1, -1, -1, -1, 1), 0);
+	{
+		struct ap_eval_in in = { .op = AP_OP_OPEN, .wr = true, .tgid = 1,
+					 .path = "/proj/.actplane/x" };
+
+		assert_int_equal(ap_eval__op(&ev, &in, &out), 0);
+		assert_int_equal(out.rule, f.c->guard_rule);
+		assert_true(out.rules[0] & 1); /* rule a matched too */
+		in = (struct ap_eval_in){ .op = AP_OP_RENAME, .tgid = 1,
+					  .path = "/proj/src", .path2 = "/proj/t.yaml" };
+		assert_int_equal(ap_eval__op(&ev, &in, &out), 0);
+		assert_int_equal(out.rule, f.c->guard_rule);
+		in.path2 = "/proj/src2";
+		assert_int_equal(ap_eval__op(&ev, &in, &out), 0);
+		assert_int_equal(out.rule, 0);
+	}
+	/* a flag this version does not know makes the blob invalid */
+	((struct ap_clause *)(v.clauses))[v.hdr->nclauses - 1].flags |= 0x80;
+	assert_int_equal(ap_blob__view(blob, size, &v, &why), -EINVAL);
+	free(blob);
+	release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +1108,11 @@ int main(void)
 		cmocka_unit_test(test_deterministic_blob),
 		cmocka_unit_test(test_degraded_flag),
 		cmocka_unit_test(test_dsl_round_trip),
+		cmocka_unit_test(test_guard_rule_last),
+		cmocka_unit_test(test_guard_notify_kill_allow),
+		cmocka_unit_test(test_guard_rule_text),
+		cmocka_unit_test(test_guard_paths_on_disk),
+		cmocka_unit_test(test_guard_eval),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
