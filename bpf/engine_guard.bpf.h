@@ -465,12 +465,17 @@ int ap_sys_enter_clone3(struct trace_event_raw_sys_enter *ctx)
 
 /* kill()'s meaning of pid: >0 a process, 0 the caller's group, -1 every
  * process, < -1 the group -pid */
-static __always_inline int ap_guard_sig(__s64 pid, bool group_forms)
+static __always_inline int ap_guard_sig(__s64 pid, int sig, bool group_forms)
 {
-	struct ap_proc *p = ap_guard_proc(AP_GUARD_SIGNAL);
+	struct ap_proc *p;
 	struct task_struct *t;
 	__u32 pg;
 
+	/* signal 0 to one process delivers nothing: an existence check
+	 * (`actplane status` run from the session, `kill -0 $PPID`) */
+	if (pid > 0 && sig == 0)
+		return 0;
+	p = ap_guard_proc(AP_GUARD_SIGNAL);
 	if (!p)
 		return 0;
 	if (pid > 0) {
@@ -521,6 +526,8 @@ int BPF_PROG(ap_guard_task_kill, struct task_struct *target, void *info, int sig
 		return 0;
 	gi = bpf_map_lookup_elem(&ap_guard_intent, &tid);
 	if (!gi || !(*gi & AP_GI_BROADCAST)) {
+		if (sig == 0)
+			return 0; /* an existence check of one process */
 		ttgid = BPF_CORE_READ(target, tgid);
 		if (!(ap_guard_flags(ttgid) & AP_GPID_PROC))
 			return 0;
@@ -534,31 +541,31 @@ int BPF_PROG(ap_guard_task_kill, struct task_struct *target, void *info, int sig
 SEC("tracepoint/syscalls/sys_enter_kill")
 int ap_sys_enter_kill(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], true);
+	return ap_guard_sig((__s32)ctx->args[0], (int)ctx->args[1], true);
 }
 
 SEC("tracepoint/syscalls/sys_enter_tkill")
 int ap_sys_enter_tkill(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], false);
+	return ap_guard_sig((__s32)ctx->args[0], (int)ctx->args[1], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_tgkill")
 int ap_sys_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], false);
+	return ap_guard_sig((__s32)ctx->args[0], (int)ctx->args[2], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_rt_sigqueueinfo")
 int ap_sys_enter_rt_sigqueueinfo(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], false);
+	return ap_guard_sig((__s32)ctx->args[0], (int)ctx->args[1], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_rt_tgsigqueueinfo")
 int ap_sys_enter_rt_tgsigqueueinfo(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], false);
+	return ap_guard_sig((__s32)ctx->args[0], (int)ctx->args[2], false);
 }
 
 /* a pidfd is not a signal yet, but the way to one: refused outright in
@@ -567,7 +574,7 @@ int ap_sys_enter_rt_tgsigqueueinfo(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_pidfd_open")
 int ap_sys_enter_pidfd_open(struct trace_event_raw_sys_enter *ctx)
 {
-	return ap_guard_sig((__s32)ctx->args[0], false);
+	return ap_guard_sig((__s32)ctx->args[0], -1, false);
 }
 
 /* the process a pidfd (pidfs or anon inode "[pidfd]", private_data a
@@ -605,7 +612,7 @@ int ap_sys_enter_pidfd_send_signal(struct trace_event_raw_sys_enter *ctx)
 	if (ap_guard_deny_live || !ap_guard_proc(AP_GUARD_SIGNAL))
 		return 0;
 	pid = ap_pidfd_pid((int)ctx->args[0]);
-	return pid ? ap_guard_sig(pid, false) : 0;
+	return pid ? ap_guard_sig(pid, (int)ctx->args[1], false) : 0;
 }
 
 #endif

@@ -283,16 +283,21 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 	if (g->items & AP_GUARD_SIGNAL) {
 		bool hit = false;
 
+		/* signal 0 to one process delivers nothing: an existence
+		 * check (`kill -0 $PPID`, `actplane status` from inside) */
 		if (nr == SYS_kill)
-			hit = signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
-		else if (nr == SYS_tkill)
+			hit = !((pid_t)a[0] > 0 && (int)a[1] == 0) &&
+			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+		else if (nr == SYS_tkill || nr == SYS_rt_sigqueueinfo)
+			hit = (pid_t)a[0] > 0 && (int)a[1] != 0 &&
+			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+		else if (nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo)
+			hit = (pid_t)a[0] > 0 && (int)a[2] != 0 &&
+			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+		else if (nr == SYS_pidfd_open)
 			hit = (pid_t)a[0] > 0 &&
 			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
-		else if (nr == SYS_tgkill || nr == SYS_rt_sigqueueinfo ||
-			 nr == SYS_rt_tgsigqueueinfo || nr == SYS_pidfd_open)
-			hit = (pid_t)a[0] > 0 &&
-			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
-		else if (nr == SYS_pidfd_send_signal) {
+		else if (nr == SYS_pidfd_send_signal && (int)a[1] != 0) {
 			pid_t t = pidfd_target(tgid, (int)a[0]);
 
 			hit = t > 0 && signal_hits_engine(g, tgid, t, target, tsize);

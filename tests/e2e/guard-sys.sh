@@ -235,10 +235,11 @@ t_end
 # The engine: `run` is the command's parent. Supervised: SIGKILL, which
 # must fail (if it did not, run would die and the stream would end without
 # its exit event). Tracepoint kill fallback: the signal would still be
-# delivered as the sender dies, so the case sends signal 0 (the check
-# alone) and asserts the sender was killed.
+# delivered as the sender dies, so the case sends SIGWINCH (ignored by
+# run and the watchdog; signal 0 to one process is an allowed existence
+# check) and asserts the sender was killed.
 SIG=-KILL
-[ "$E2E_MODE" = tracepoint ] && SIG=-0
+[ "$E2E_MODE" = tracepoint ] && SIG=-WINCH
 t_begin guard.signal-engine
 twice "exec /bin/kill $SIG \$ENGINE"
 make_script twice "ENGINE=\$PPID; export ENGINE; $T/bin/attempt; echo a=\$?; $T/bin/attempt; echo b=\$?; $PY -c 'import os; os.kill(-1, 0)'; echo c=\$?; $PY -c 'import os; os.kill(0, 0)'; echo d=\$?; $PY -c 'import os; os.kill(-os.getpgid(int(os.environ[\"ENGINE\"])), 0)'; echo e=\$?"

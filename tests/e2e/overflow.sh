@@ -58,16 +58,31 @@ PY
 # SRC is copied to carry.txt by a process of its own; a fresh process (not
 # its descendant) reads carry.txt, then connects
 flow_cmd() {
-	echo "/usr/bin/python3 flood.py $FLOOD/$1 $2 && cp $1 carry.txt && " \
+	echo "/usr/bin/python3 flood.py $FLOOD/$1 $2 && ${3:-} cp $1 carry.txt && " \
 	     "bash -c 'read -r x < carry.txt; exec 3<>/dev/tcp/127.0.0.1/$PORT && echo \"\$x\" >&3; echo connected'"
 }
 overflow_ev="e['type']=='loss' and e.get('overflowed') and e.get('kind')=='overflow' and 'ap_files' in e.get('reason','')"
 
 t_begin overflow.flood-secret
-ap_run -- bash -c "$(flow_cmd secret.txt 300000)"
+# `status`, asked from inside once the flood is over (run refreshes its
+# state file every second), shows the overflow too. OVERFLOW_FLOOD (the VM
+# stage: emulated CPUs) makes the flood smaller and the file map with it.
+N=${OVERFLOW_FLOOD:-300000}
+st_cmd="sleep 2; $AP_BIN status --json > status.json;"
+if [ "$N" -lt 300000 ]; then
+	ACTPLANE_ENGINE_MAX_FILES=$((N / 5)) ap_run -- bash -c "$(flow_cmd secret.txt "$N" "$st_cmd")"
+else
+	ap_run -- bash -c "$(flow_cmd secret.txt "$N" "$st_cmd")"
+fi
 expect_stream
 expect_rc 137
 expect_no_out connected
+/usr/bin/python3 - "$T/status.json" <<'PY' || fail "status --json did not show the overflowed session"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st.get("overflowed") is True, st
+assert any(s.get("overflowed") for s in st.get("sessions", [])), st
+PY
 expect_ev 1 "$overflow_ev" "one loss event naming the overflow of ap_files"
 expect_ev 1 "e['type']=='violation' and e['rule']=='no-exfil' and e['op']=='connect' and 'SECRET' in e['labels']"
 t_end
