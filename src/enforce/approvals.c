@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 
 int ap_approvals__sock_path(const char *session, char *buf, size_t size)
 {
@@ -151,22 +152,15 @@ int ap_approvals__request(const char *line,
 
 int ap_approvals__caller_session(pid_t pid, char *buf, size_t size)
 {
-	char path[64], text[4096], *p;
-	ssize_t n;
+	char text[4096], *p;
 	size_t len;
-	int fd;
+	int err;
 
 	if (size)
 		buf[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	text[n] = 0;
+	err = ap_procfs__read(pid, "cgroup", text, sizeof(text));
+	if (err)
+		return err == -EIO ? 0 : err;
 	/* the v2 line "0::/…/actplane-<session>[/…]" (or any hierarchy) */
 	p = strstr(text, "/actplane-");
 	if (!p)

@@ -11,6 +11,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/procfs.h"
+
 /* ---- reading the target ---- */
 
 int ap_proc__read_mem(pid_t pid, uint64_t addr, void *buf, size_t n)
@@ -58,20 +60,13 @@ static long field(const char *buf, const char *key, long dflt)
 
 int ap_proc__status(pid_t tid, pid_t *tgid, pid_t *ppid, uid_t *uid)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
+	char buf[1024];
+	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	/* Tgid, PPid and Uid are in the first lines */
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
+	err = ap_procfs__read(tid, "status", buf, sizeof(buf));
+	if (err)
+		return err;
 	*tgid = (pid_t)field(buf, "\nTgid:", tid);
 	*ppid = (pid_t)field(buf, "\nPPid:", 0);
 	*uid = (uid_t)field(buf, "\nUid:", 0);

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 #include "enforce/approvals.h"
 #include "enforce/supervisor_int.h"
 #include "engine/event_json.h"
@@ -117,23 +118,14 @@ void ap_sup__decide(struct ap_supervisor *s, struct held *h, const char *decisio
 /* a member of a session's cgroup (watchdog.h names them actplane-SESSION) */
 static bool in_session_cgroup(struct ap_supervisor *s, pid_t pid)
 {
-	char path[64], buf[4096], name[96];
-	ssize_t n;
-	int fd;
+	char buf[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	(void)s;
+	if (ap_procfs__read(pid, "cgroup", buf, sizeof(buf)))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	/* any session's, not only ours: an agent in one session must not
 	 * approve what another agent's session holds either */
-	snprintf(name, sizeof(name), "/actplane-");
-	return strstr(buf, name) != NULL;
+	return strstr(buf, "/actplane-") != NULL;
 }
 
 static bool in_session(struct ap_supervisor *s, pid_t pid)

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 #include "enforce/resolve.h"
 #include "policy/blob.h"
 
@@ -108,19 +109,10 @@ int ap_sysguard__filter(void *scmp_ctx, uint32_t items)
 
 static bool in_our_cgroup(const struct ap_sysguard *g, pid_t pid)
 {
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd;
+	char buf[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (ap_procfs__read(pid, "cgroup", buf, sizeof(buf)))
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	/* the cgroup line ends with the session cgroup's name (or one below) */
 	for (char *p = strstr(buf, g->cgroup_name); p; p = strstr(p + 1, g->cgroup_name)) {
 		char c = p[strlen(g->cgroup_name)];

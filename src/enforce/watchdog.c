@@ -17,32 +17,14 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 
-/* the cgroup2 mount point from /proc/self/mounts */
-static int cg2_find(char *out, size_t size)
-{
-	char dev[256], dir[512], type[64];
-	FILE *f = fopen("/proc/self/mounts", "re");
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(out, size, "%s", dir);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
 
 /* A v2 hierarchy of our own where the system mounted none (a pure v1
  * system still has one: it is simply not mounted). */
 static int cg2_root(char *out, size_t size)
 {
-	int err = cg2_find(out, size);
+	int err = ap_procfs__cgroup2_mount(out, size);
 
 	if (!err)
 		return 0;

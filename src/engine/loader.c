@@ -22,6 +22,7 @@
 #include <bpf/btf.h>
 
 #include "common/log.h"
+#include "common/procfs.h"
 #include "engine_int.h"
 #include "enforce/sysguard.h"
 #include "policy/blob.h"
@@ -223,25 +224,6 @@ static int probe_unix_hook(struct engine_bpf *skel)
 		       prog, (enum bpf_attach_type)AP_BPF_CGROUP_UNIX_CONNECT);
 }
 
-/* the cgroup2 mount (/sys/fs/cgroup, or .../unified in the hybrid layout) */
-static int cgroup2_root(char *out, size_t size)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char dev[256], dir[PATH_MAX], type[64];
-	int err = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		if (!strcmp(type, "cgroup2")) {
-			snprintf(out, size, "%s", dir);
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
 
 /* at the root, so that every process of a session passes through it
  * wherever it moves; not fatal (sys_enter_connect then decides, by kill) */
@@ -254,7 +236,7 @@ static void attach_unix_hook(struct engine_bpf *skel)
 
 	if (!bpf_program__autoload(prog) || bpf_program__fd(prog) < 0)
 		return;
-	err = cgroup2_root(root, sizeof(root));
+	err = ap_procfs__cgroup2_mount(root, sizeof(root));
 	fd = err ? err : open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = err ? err : -errno;

@@ -134,7 +134,17 @@ static void test_signals(void **state)
 	assert_int_equal(check(&g, SYS_kill, (uint64_t)(int64_t)-getpgid(0), SIGTERM, &op, t, sizeof(t)), 1);
 	snprintf(exp, sizeof(exp), "pgid:%d", (int)getpgid(0));
 	assert_string_equal(t, exp);
-	assert_int_equal(check(&g, SYS_tgkill, (uint64_t)getpid(), SIGTERM, &op, t, sizeof(t)), 1);
+	/* tgkill(tgid, tid, sig) */
+	{
+		uint64_t a[6] = { (uint64_t)getpid(), (uint64_t)getpid(), SIGTERM, 0, 0, 0 };
+
+		assert_int_equal(ap_sysguard__check(&g, getpid(), getpid(), SYS_tgkill, a, &op,
+						    t, sizeof(t)), 1);
+		a[2] = 0; /* signal 0 to one process: an existence check */
+		assert_int_equal(ap_sysguard__check(&g, getpid(), getpid(), SYS_tgkill, a, &op,
+						    t, sizeof(t)), 0);
+	}
+	assert_int_equal(check(&g, SYS_kill, (uint64_t)getpid(), 0, &op, t, sizeof(t)), 0);
 	assert_int_equal(check(&g, SYS_pidfd_open, (uint64_t)getpid(), 0, &op, t, sizeof(t)), 1);
 	/* a process of another program is not the engine */
 	assert_int_equal(check(&g, SYS_kill, (uint64_t)other, SIGTERM, &op, t, sizeof(t)), 0);
