@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "common/file.h"
 #include "common/log.h"
 
 static void usage(FILE *out)
@@ -21,57 +22,6 @@ static void usage(FILE *out)
 	      "needed). The same policy always gives the same bytes. FILE is replaced\n"
 	      "atomically. Rules whose effect this kernel cannot honour are marked\n"
 	      "degraded in the blob; `actplane check` explains them.\n", out);
-}
-
-/* write buf to path via a temporary file in the same directory + rename:
- * a reader sees the old blob or the new one, never a torn one. No fsync:
- * the blob is derived from the policy and rebuilt by the next compile, so
- * durability across a power cut is not worth a synchronous disk flush on
- * every compile. */
-static int write_atomic(const char *path, const void *buf, size_t size)
-{
-	char *tmp = NULL;
-	const char *p = buf;
-	int fd = -1, err = 0;
-
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	while (size) {
-		ssize_t n = write(fd, p, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		p += n;
-		size -= (size_t)n;
-	}
-	if (fchmod(fd, 0644)) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err = -errno;
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		err = -errno;
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (err && tmp)
-		unlink(tmp);
-	free(tmp);
-	return err;
 }
 
 int ap_cmd_compile(int argc, char **argv)
@@ -115,7 +65,7 @@ int ap_cmd_compile(int argc, char **argv)
 	ap_cli__print_diags(&l);
 	err = ap_compiled__to_blob(l.c, &blob, &size);
 	if (!err)
-		err = write_atomic(out, blob, size);
+		err = ap_file__write_atomic(out, blob, size, 0644);
 	if (err) {
 		ap_err("compile: cannot write '%s': %s", out, strerror(-err));
 		rc = AP_EXIT_INVALID;

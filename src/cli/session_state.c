@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "engine/event_json.h"
 
 static const char *const counter_keys[] = {
@@ -136,11 +137,10 @@ static bool safe_name(const char *session)
 
 int ap_state__write(const char *dir, const struct ap_state *s)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX], *line = NULL;
 	struct json_object *o = NULL;
 	const char *text;
-	size_t len;
-	int fd = -1, err = 0;
+	int err;
 
 	if (!safe_name(s->session))
 		return -EINVAL;
@@ -162,36 +162,16 @@ int ap_state__write(const char *dir, const struct ap_state *s)
 		chmod(dir, 0755);
 	}
 	snprintf(path, sizeof(path), "%s/%s.json", dir, s->session);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	o = ap_state__to_json(s);
 	if (!o)
 		return -ENOMEM;
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(text);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	/* the umask must not make it unreadable to status without root */
-	fchmod(fd, 0644);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		err = errno ? -errno : -EIO;
-		goto cleanup;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err = -errno;
-		goto cleanup;
-	}
-	fd = -1;
-	if (rename(tmp, path))
-		err = -errno;
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	if (err)
-		unlink(tmp);
+	/* 0644 whatever the umask: status reads it without root */
+	if (asprintf(&line, "%s\n", text) < 0)
+		err = -ENOMEM;
+	else
+		err = ap_file__write_atomic(path, line, strlen(line), 0644);
+	free(line);
 	json_object_put(o);
 	return err;
 }
