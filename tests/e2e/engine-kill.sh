@@ -10,14 +10,7 @@ E2E_MODES=${E2E_MODES-"tracepoint auto"}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 
-policy <<EOF
-version: 1
-policy: |
-  rule keep:
-    notify unlink file "$T/keep/**"
-    because "kept"
-EOF
-mkdir -p keep
+keep_policy
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -46,6 +46,19 @@ export GIT_COMMITTER_NAME=e2e GIT_COMMITTER_EMAIL=e2e@example.invalid
 export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
 export LC_ALL=C
 
+# keep_policy: a policy that only notifies (an unlink under $T/keep), for
+# cases about the session itself rather than about a rule; makes keep/
+keep_policy() {
+	policy <<EOF
+version: 1
+policy: |
+  rule keep:
+    notify unlink file "$T/keep/**"
+    because "kept"
+EOF
+	mkdir -p "$T/keep"
+}
+
 T=
 _e2e_pids=()
 e2e_cleanup() {

@@ -6,14 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 
-policy <<EOF
-version: 1
-policy: |
-  rule keep:
-    notify unlink file "$T/keep/**"
-    because "kept"
-EOF
-mkdir -p keep
+keep_policy
 
 # run_mode MODE [OPTS]: no --mode from lib.sh's ap_run
 run_mode() {

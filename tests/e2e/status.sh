@@ -8,14 +8,7 @@ E2E_MODES=${E2E_MODES-"tracepoint auto"}
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 
-policy <<EOF
-version: 1
-policy: |
-  rule keep:
-    notify unlink file "$T/keep/**"
-    because "kept"
-EOF
-mkdir -p keep
+keep_policy
 echo k > keep/k.txt
 # status needs no root: run it as nobody, from a copy nobody can reach
 cp "$AP_BIN" "$T/actplane-nobody" && chmod 755 "$T/actplane-nobody"
