@@ -70,47 +70,62 @@ cat >> "$W/withread.yaml" <<'EOF'
 EOF
 
 now() { date +%s.%N; }
-# t MODE POLICY CMD...: wall seconds of CMD (bare when MODE is "bare")
+# the workload is timed from inside the command (timed.sh), so what is
+# measured is the steady state: neither the engine's load and verification
+# nor the session's teardown is in it (they are printed apart, once)
+cat > "$W/timed.sh" <<'EOF'
+out=$1; shift
+s=$(date +%s%N)
+"$@" > /dev/null 2>&1
+rc=$?
+e=$(date +%s%N)
+echo $(( (e - s) / 1000 )) > "$out"
+exit $rc
+EOF
+# t MODE POLICY CMD...: seconds of CMD, measured inside (bare when MODE is "bare")
 t() {
-	local mode=$1 pol=$2 s e
+	local mode=$1 pol=$2
 	shift 2
-	s=$(now)
+	rm -f "$W/us"
 	if [ "$mode" = bare ]; then
-		"$@" > /dev/null 2>&1
+		bash "$W/timed.sh" "$W/us" "$@"
 	else
 		# tracepoint cannot honour block: --fallback kill, as a user would
 		"$AP_BIN" run --mode "$mode" $([ "$mode" = tracepoint ] && echo --fallback kill) \
-			--policy "$pol" -- "$@" > /dev/null 2> "$W/run.err"
+			--policy "$pol" -- bash "$W/timed.sh" "$W/us" "$@" > /dev/null 2> "$W/run.err"
 	fi
+	[ -s "$W/us" ] || { echo "bench/supervised.sh: $mode run failed: $(tail -3 "$W/run.err")" >&2; exit 1; }
+	awk '{printf "%.3f", $1 / 1e6}' "$W/us"
+}
+# wall seconds of a whole `run` (start, CMD, teardown)
+whole() {
+	local s e
+	s=$(now)
+	"$AP_BIN" run --mode "$1" $([ "$1" = tracepoint ] && echo --fallback kill) \
+		--policy "$2" -- true > /dev/null 2>&1
 	e=$(now)
 	echo "$s $e" | awk '{printf "%.3f", $2 - $1}'
 }
-best() { # min of RUNS runs
-	local v all=""
-	for _ in $(seq 1 "$RUNS"); do
-		v=$(t "$@")
-		all="$all $v"
-	done
-	echo "$all" | tr ' ' '\n' | grep . | sort -g | head -1
-}
+min() { tr ' ' '\n' | grep . | sort -g | head -1; }
 
-# what starting a session costs (engine load and verification), once per
-# run: subtracted below so the ratios show the steady-state cost
-st_tp=$(best tracepoint "$W/typical.yaml" true)
-st_sv=$(best supervised "$W/typical.yaml" true)
-echo "session start (run -- true): tracepoint ${st_tp}s, supervised ${st_sv}s"
+echo "session start and end (run -- true): tracepoint $(whole tracepoint "$W/typical.yaml")s, supervised $(whole supervised "$W/typical.yaml")s"
 echo
 echo "| workload | bare (s) | tracepoint (s) | supervised, typical (s) | supervised, with a read rule (s) | supervised / tracepoint |"
 echo "|---|---|---|---|---|---|"
 for wl in build gitloop; do
 	if [ $wl = build ]; then cmd=(bash -c "for i in 1 2; do make -s -B -j2 -C $W/proj all || exit 1; done"); else cmd=(bash -c "rm -rf $W/repo; mkdir -p $W/repo; git -C $W/repo init -q -b main; bash $W/gitloop.sh $W/repo"); fi
-	b=$(best bare - "${cmd[@]}")
-	tp=$(best tracepoint "$W/typical.yaml" "${cmd[@]}")
-	sv=$(best supervised "$W/typical.yaml" "${cmd[@]}")
-	sr=$(best supervised "$W/withread.yaml" "${cmd[@]}")
+	# the modes take turns within each round, so a change in the
+	# machine's load spreads over all of them; best of RUNS rounds
+	B= TP= SV= SR=
+	for _ in $(seq 1 "$RUNS"); do
+		B="$B $(t bare - "${cmd[@]}")"
+		TP="$TP $(t tracepoint "$W/typical.yaml" "${cmd[@]}")"
+		SV="$SV $(t supervised "$W/typical.yaml" "${cmd[@]}")"
+		SR="$SR $(t supervised "$W/withread.yaml" "${cmd[@]}")"
+	done
+	b=$(echo "$B" | min); tp=$(echo "$TP" | min); sv=$(echo "$SV" | min); sr=$(echo "$SR" | min)
 	echo "| $wl | $b | $tp | $sv | $sr | $(echo "$sv $tp" | awk '{printf "%.3f", $1 / $2}') |"
 	echo "|   ratio to bare | 1 | $(echo "$tp $b" | awk '{printf "%.3f", $1 / $2}') | $(echo "$sv $b" | awk '{printf "%.3f", $1 / $2}') | $(echo "$sr $b" | awk '{printf "%.3f", $1 / $2}') | |"
-	echo "|   ratio, session start subtracted | 1 | $(echo "$tp $st_tp $b" | awk '{printf "%.3f", ($1 - $2) / $3}') | $(echo "$sv $st_sv $b" | awk '{printf "%.3f", ($1 - $2) / $3}') | $(echo "$sr $st_sv $b" | awk '{printf "%.3f", ($1 - $2) / $3}') | |"
 done
 
 # per-notification round trip

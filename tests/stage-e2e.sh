@@ -53,12 +53,17 @@ done
 run_one() {
 	local t=$1 name rc
 	name=$(basename "$t" .sh)
+	# E2E_TRACE=1 (the VM) says when each script starts and ends, so a
+	# guest that stops names what was running
+	[ "${E2E_TRACE:-0}" = 1 ] && echo "# e2e: $name started at $(cut -d' ' -f1 /proc/uptime)"
 	timeout -k 10 "$E2E_SCRIPT_TIMEOUT" bash "$t" > "$outdir/$name.out" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ] || ! grep -q '^\(not \)\?ok \|^skip ' "$outdir/$name.out"; then
 		echo "not ok e2e.$name: the script exited $rc$([ $rc -eq 124 ] && echo ' (timeout)')" \
 			>> "$outdir/$name.out"
 	fi
+	[ "${E2E_TRACE:-0}" = 1 ] && echo "# e2e: $name ended at $(cut -d' ' -f1 /proc/uptime)"
+	return 0
 }
 
 running=0

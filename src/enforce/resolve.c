@@ -139,13 +139,14 @@ static int join(char *out, size_t size, const char *dir, const char *name)
  * does not exist the system call fails anyway; the path is then normalised
  * lexically, so a policy still sees the name that was meant.
  */
-int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
-		      struct ap_resolved *r, int depth)
+int ap_resolve__at(pid_t pid, int root_fd, int dirfd, const char *path, bool follow,
+		   struct ap_resolved *r, int depth)
 {
 	char base[64], dir[SUP_PATH], tmp[SUP_PATH], last[NAME_MAX + 1];
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC };
 	const char *rel, *slash;
 	int bfd = -1, pfd = -1, err = 0;
+	bool shared_root;
 	size_t plen;
 
 	if (depth > 40)
@@ -166,7 +167,7 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 					 (int)pid, rest);
 			else
 				snprintf(tmp, sizeof(tmp), "/proc/%d%s", (int)tgid, rest);
-			return ap_resolve__at(pid, dirfd, tmp, follow, r, depth + 1);
+			return ap_resolve__at(pid, root_fd, dirfd, tmp, follow, r, depth + 1);
 		}
 	}
 	if (path[0] == '/')
@@ -185,7 +186,8 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 		r->has_st = !stat(base, &r->st);
 		return 0;
 	}
-	bfd = open(base, O_PATH | O_CLOEXEC);
+	shared_root = path[0] == '/' && root_fd >= 0;
+	bfd = shared_root ? root_fd : open(base, O_PATH | O_CLOEXEC);
 	if (bfd < 0)
 		return -errno;
 	/* split into directory part and last component */
@@ -215,6 +217,22 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 	}
 	if (path[0] == '/')
 		how.resolve = RESOLVE_IN_ROOT;
+	if (shared_root) {
+		/* our own root: a directory reached without a symbolic link
+		 * (magic ones included) is named by its lexical path, no
+		 * readlink needed; with one on the way, the slow path */
+		how.resolve |= RESOLVE_NO_SYMLINKS;
+		pfd = (int)syscall(SYS_openat2, bfd, rel, &how, sizeof(how));
+		if (pfd >= 0) {
+			if (join(dir, sizeof(dir), "/", rel)) {
+				err = -ENAMETOOLONG;
+				goto cleanup;
+			}
+			ap_resolve__lexical(dir);
+			goto have_dir;
+		}
+		how.resolve &= ~(uint64_t)RESOLVE_NO_SYMLINKS;
+	}
 	pfd = (int)syscall(SYS_openat2, bfd, rel, &how, sizeof(how));
 	if (pfd < 0) {
 		/* fall back to the lexical name */
@@ -234,6 +252,7 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 	err = fd_path(pfd, dir, sizeof(dir));
 	if (err)
 		goto cleanup;
+have_dir:
 	if (!last[0]) {
 		snprintf(r->path, sizeof(r->path), "%s", dir);
 		r->has_st = !fstat(pfd, &r->st);
@@ -251,13 +270,15 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 			}
 			target[n] = 0;
 			if (target[0] == '/') {
-				err = ap_resolve__at(pid, AT_FDCWD, target, true, r, depth + 1);
+				err = ap_resolve__at(pid, root_fd, AT_FDCWD, target, true, r,
+						     depth + 1);
 			} else {
 				char j[SUP_PATH];
 
 				err = join(j, sizeof(j), dir, target);
 				if (!err)
-					err = ap_resolve__at(pid, AT_FDCWD, j, true, r, depth + 1);
+					err = ap_resolve__at(pid, root_fd, AT_FDCWD, j, true, r,
+							     depth + 1);
 			}
 			goto cleanup;
 		}
@@ -266,7 +287,7 @@ int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
 cleanup:
 	if (pfd >= 0)
 		close(pfd);
-	if (bfd >= 0)
+	if (bfd >= 0 && !shared_root)
 		close(bfd);
 	return err;
 }
@@ -291,7 +312,7 @@ void ap_resolve__exec_name(pid_t pid, const char *path, char *out, size_t size)
 }
 
 /* "#!" interpreter of a script, resolved */
-bool ap_resolve__interp(pid_t pid, const char *file, struct ap_resolved *r)
+bool ap_resolve__interp(pid_t pid, int root_fd, const char *file, struct ap_resolved *r)
 {
 	char buf[256], *p, *e;
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -310,6 +331,6 @@ bool ap_resolve__interp(pid_t pid, const char *file, struct ap_resolved *r)
 	*e = 0;
 	if (*p != '/')
 		return false;
-	return !ap_resolve__at(pid, AT_FDCWD, p, true, r, 0);
+	return !ap_resolve__at(pid, root_fd, AT_FDCWD, p, true, r, 0);
 }
 

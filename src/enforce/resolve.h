@@ -41,13 +41,17 @@ int ap_proc__status(pid_t tid, pid_t *tgid, pid_t *ppid, uid_t *uid);
 void ap_resolve__lexical(char *s);
 /* Resolve path as pid would, relative to dirfd (AT_FDCWD: its cwd); an
  * empty path is dirfd itself (AT_EMPTY_PATH). When a directory on the way
- * does not exist the lexical name is returned (the call fails anyway). */
-int ap_resolve__at(pid_t pid, int dirfd, const char *path, bool follow,
+ * does not exist the lexical name is returned (the call fails anyway).
+ * root_fd: -1 resolves absolute names in /proc/PID/root; else a
+ * descriptor of the root pid is known to share with the caller (the
+ * supervisor's, when the session guard keeps chroot and mount namespaces
+ * out), which saves opening it per call. depth: 0 (symbolic links). */
+int ap_resolve__at(pid_t pid, int root_fd, int dirfd, const char *path, bool follow,
 		   struct ap_resolved *r, int depth);
 /* the name an exec was given, joined to the cwd and normalised lexically
  * (the kernel engine's bprm->filename) */
 void ap_resolve__exec_name(pid_t pid, const char *path, char *out, size_t size);
 /* the resolved "#!" interpreter of a script file, false when none */
-bool ap_resolve__interp(pid_t pid, const char *file, struct ap_resolved *r);
+bool ap_resolve__interp(pid_t pid, int root_fd, const char *file, struct ap_resolved *r);
 
 #endif

@@ -220,14 +220,33 @@ static int read_argv(pid_t pid, uint64_t arr, struct op_info *oi)
 	oi->argv = malloc(ncap * sizeof(*oi->argv));
 	if (!oi->argv_buf || !oi->argv)
 		return -ENOMEM;
+	uint64_t ptrs[64];
+	unsigned have = 0, at = 0;
+
 	for (oi->argc = 0;; oi->argc++) {
 		uint64_t p;
 
 		if (oi->argc >= SUP_MAX_ARGS)
 			return -E2BIG;
-		err = ap_proc__read_mem(pid, arr + 8ull * oi->argc, &p, sizeof(p));
-		if (err)
-			return err;
+		/* the pointers a batch at a time, up to the page's end (the
+		 * array may end right before an unmapped page) */
+		if (at == have) {
+			uint64_t a = arr + 8ull * oi->argc;
+			size_t left = 4096 - (a & 4095), n = sizeof(ptrs);
+
+			if (left >= 8 && left < n)
+				n = left & ~(size_t)7;
+			err = ap_proc__read_mem(pid, a, ptrs, n);
+			if (err && n > 8) {
+				n = 8;
+				err = ap_proc__read_mem(pid, a, ptrs, n);
+			}
+			if (err)
+				return err;
+			have = (unsigned)(n / 8);
+			at = 0;
+		}
+		p = ptrs[at++];
 		if (!p)
 			break;
 		if (oi->argc + 1 >= ncap) {
@@ -272,15 +291,15 @@ static void set_ino(struct ap_eval_in *in, const struct ap_resolved *r)
 	in->dev = ap_eval__kdev(r->st.st_dev);
 }
 
-static int path_arg(pid_t pid, uint64_t addr, int dirfd, bool follow,
-		    struct ap_resolved *r)
+static int path_arg(struct ap_supervisor *s, pid_t pid, uint64_t addr, int dirfd,
+		    bool follow, struct ap_resolved *r)
 {
 	char p[SUP_PATH];
 	int err = ap_proc__read_str(pid, addr, p, sizeof(p));
 
 	if (err)
 		return err;
-	return ap_resolve__at(pid, dirfd, p, follow, r, 0);
+	return ap_resolve__at(pid, s->root_fd, dirfd, p, follow, r, 0);
 }
 
 static void open_mode(struct op_info *oi, uint64_t flags)
@@ -372,8 +391,8 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 		oi->in.op = AP_OP_EXEC;
 		err = ap_proc__read_str(pid, at ? a[1] : a[0], name, sizeof(name));
 		if (!err)
-			err = ap_resolve__at(pid, dirfd, name, !(at && (a[4] & AT_SYMLINK_NOFOLLOW)),
-					 &oi->r1, 0);
+			err = ap_resolve__at(pid, s->root_fd, dirfd, name,
+					     !(at && (a[4] & AT_SYMLINK_NOFOLLOW)), &oi->r1, 0);
 		if (err)
 			return err;
 		if (at && dirfd != AT_FDCWD && name[0] != '/')
@@ -382,7 +401,7 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 			ap_resolve__exec_name(pid, name, oi->name, sizeof(oi->name));
 		oi->in.path = oi->name;
 		oi->in.alt[0] = oi->r1.path;
-		if (ap_resolve__interp(pid, oi->r1.path, &oi->interp))
+		if (ap_resolve__interp(pid, s->root_fd, oi->r1.path, &oi->interp))
 			oi->in.alt[1] = oi->interp.path;
 		set_ino(&oi->in, &oi->r1);
 		/* a memfd or a deleted file has no name a glob could match */
@@ -417,7 +436,7 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 				return err;
 			flags = how.flags;
 		}
-		err = path_arg(pid, addr, dirfd,
+		err = path_arg(s, pid, addr, dirfd,
 			       !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL)),
 			       &oi->r1);
 		if (err)
@@ -432,11 +451,11 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 	}
 	if (nr == SCMP_SYS(truncate) || nr == SCMP_SYS(symlink) || nr == SCMP_SYS(symlinkat)) {
 		if (nr == SCMP_SYS(truncate))
-			err = path_arg(pid, a[0], AT_FDCWD, true, &oi->r1);
+			err = path_arg(s, pid, a[0], AT_FDCWD, true, &oi->r1);
 		else if (nr == SCMP_SYS(symlink))
-			err = path_arg(pid, a[1], AT_FDCWD, false, &oi->r1);
+			err = path_arg(s, pid, a[1], AT_FDCWD, false, &oi->r1);
 		else
-			err = path_arg(pid, a[2], (int)a[1], false, &oi->r1);
+			err = path_arg(s, pid, a[2], (int)a[1], false, &oi->r1);
 		if (err)
 			return err;
 		oi->in.op = AP_OP_WRITE;
@@ -444,9 +463,9 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 	}
 	if (nr == SCMP_SYS(unlink) || nr == SCMP_SYS(rmdir) || nr == SCMP_SYS(unlinkat)) {
 		if (nr == SCMP_SYS(unlinkat))
-			err = path_arg(pid, a[1], (int)a[0], false, &oi->r1);
+			err = path_arg(s, pid, a[1], (int)a[0], false, &oi->r1);
 		else
-			err = path_arg(pid, a[0], AT_FDCWD, false, &oi->r1);
+			err = path_arg(s, pid, a[0], AT_FDCWD, false, &oi->r1);
 		if (err)
 			return err;
 		oi->in.op = AP_OP_UNLINK;
@@ -458,10 +477,10 @@ static int decode(struct ap_supervisor *s, const struct seccomp_notif *req,
 		bool link = nr == SCMP_SYS(link) || nr == SCMP_SYS(linkat);
 		bool follow_old = nr == SCMP_SYS(linkat) && (a[4] & AT_SYMLINK_FOLLOW);
 
-		err = path_arg(pid, two ? a[0] : a[1], two ? AT_FDCWD : (int)a[0],
+		err = path_arg(s, pid, two ? a[0] : a[1], two ? AT_FDCWD : (int)a[0],
 			       follow_old, &oi->r1);
 		if (!err)
-			err = path_arg(pid, two ? a[1] : a[3], two ? AT_FDCWD : (int)a[2],
+			err = path_arg(s, pid, two ? a[1] : a[3], two ? AT_FDCWD : (int)a[2],
 				       false, &oi->r2);
 		if (err)
 			return err;
@@ -571,13 +590,12 @@ static bool guard_handle(struct ap_supervisor *s, const struct seccomp_notif *re
  * group) is its group's leader: ids are unique among live tasks and the
  * engine drops a group's entry when the group exits. Saves reading
  * /proc/TID/status for every single-threaded process. */
-static bool tgid_fast(struct ap_supervisor *s, pid_t tid, pid_t *tgid)
+static bool tgid_fast(struct ap_supervisor *s, pid_t tid, pid_t *tgid, struct ap_proc *p)
 {
 	uint32_t k = (uint32_t)tid;
-	struct ap_proc p;
 
-	if (s->o.procs_fd < 0 || bpf_map_lookup_elem(s->o.procs_fd, &k, &p) ||
-	    p.session != s->o.session)
+	if (s->o.procs_fd < 0 || bpf_map_lookup_elem(s->o.procs_fd, &k, p) ||
+	    p->session != s->o.session)
 		return false;
 	*tgid = tid;
 	return true;
@@ -588,6 +606,7 @@ static void handle(struct ap_supervisor *s)
 	struct seccomp_notif *req = s->req;
 	struct op_info *oi = NULL;
 	struct ap_eval_out out;
+	struct ap_proc proc;
 	uint64_t t0;
 	pid_t tgid, ppid;
 	uid_t uid;
@@ -600,8 +619,8 @@ static void handle(struct ap_supervisor *s)
 		return;
 	}
 	t0 = now_ns();
-	if (s->guard.items) {
-		if (!tgid_fast(s, (pid_t)req->pid, &tgid) &&
+	if (s->guard.items && ap_sysguard__is_guard_call(req->data.nr)) {
+		if (!tgid_fast(s, (pid_t)req->pid, &tgid, &proc) &&
 		    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
 			tgid = (pid_t)req->pid;
 		if (guard_handle(s, req, tgid))
@@ -631,7 +650,7 @@ static void handle(struct ap_supervisor *s)
 		char target[SUP_PATH];
 
 		if (ap_sysguard__check_mem(&s->guard, oi->r1.path, target, sizeof(target))) {
-			if (!tgid_fast(s, (pid_t)req->pid, &tgid) &&
+			if (!tgid_fast(s, (pid_t)req->pid, &tgid, &proc) &&
 			    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
 				tgid = (pid_t)req->pid;
 			guard_deny(s, req, tgid, AP_OP_PTRACE, target);
@@ -644,8 +663,17 @@ static void handle(struct ap_supervisor *s)
 		ap_sup__respond(s, req->id, r == -EFAULT ? 0 : EPERM);
 		goto cleanup;
 	}
-	if (!tgid_fast(s, (pid_t)req->pid, &tgid) &&
-	    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
+	/* nothing of the policy can match: no need to know who asks */
+	if (!oi->unresolved && oi->in.op != AP_OP_CONNECT &&
+	    !ap_eval__may_match(&s->ev, &oi->in)) {
+		ap_sup__respond(s, req->id, 0);
+		goto cleanup;
+	}
+	/* the entry read for the thread id is the group's (see tgid_fast):
+	 * the evaluation need not read it again */
+	if (tgid_fast(s, (pid_t)req->pid, &tgid, &proc))
+		oi->in.proc = &proc;
+	else if (ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
 		tgid = (pid_t)req->pid;
 	oi->in.tgid = tgid;
 	if (oi->in.op == AP_OP_CONNECT && oi->in.ep.family == AF_UNIX ?
@@ -723,6 +751,25 @@ static void sup_sync_wakeup(int listener)
 		ap_debug("supervisor: synchronous wake-up: %s", strerror(errno));
 }
 
+/* With chroot, pivot_root and mount namespaces out of the session's reach
+ * (the guard's namespaces item), every process of it keeps the command's
+ * root: when that is ours too, absolute names resolve against one
+ * descriptor instead of /proc/PID/root opened per call. */
+static int shared_root(const struct ap_supervisor *s)
+{
+	char base[64];
+	struct stat a, b;
+	int fd;
+
+	if (!(s->guard.items & AP_GUARD_NAMESPACES) || s->o.root_pid <= 0)
+		return -1;
+	snprintf(base, sizeof(base), "/proc/%d/root", (int)s->o.root_pid);
+	if (stat(base, &a) || stat("/", &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return -1;
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -1;
+}
+
 static void *sup_main(void *arg)
 {
 	struct ap_supervisor *s = arg;
@@ -764,6 +811,7 @@ static void *sup_main(void *arg)
 				break;
 			}
 			sup_sync_wakeup(s->listener);
+			s->root_fd = shared_root(s);
 		} else if (pf[0].revents & POLLIN)
 			handle(s);
 		else if (pf[0].revents & (POLLHUP | POLLERR))
@@ -792,7 +840,7 @@ int ap_supervisor__start(const struct ap_sup_opts *o, struct ap_supervisor **out
 	if (!s)
 		return -ENOMEM;
 	s->o = *o;
-	s->listener = s->ctl = s->stop_rd = s->stop_wr = -1;
+	s->listener = s->ctl = s->stop_rd = s->stop_wr = s->root_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	err = ap_eval_ctx__init(&s->ev, o->bv, o->procs_fd, o->sessions_fd, o->files_fd,
 				o->inode_pats_fd, o->session);
@@ -858,6 +906,8 @@ void ap_supervisor__stop(struct ap_supervisor *s)
 		close(s->ctl);
 	if (s->listener >= 0)
 		close(s->listener);
+	if (s->root_fd >= 0)
+		close(s->root_fd);
 	if (s->stop_rd >= 0)
 		close(s->stop_rd);
 	if (s->stop_wr >= 0)

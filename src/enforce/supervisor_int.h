@@ -53,6 +53,8 @@ struct ap_supervisor {
 	pthread_t th;
 	bool started;
 	int listener, ctl, stop_rd, stop_wr;
+	int root_fd;              /* the session's root, when the guard keeps
+				   * it the same for all (resolve.h), or -1 */
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct held held[SUP_MAX_HELD];

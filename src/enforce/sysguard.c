@@ -302,6 +302,15 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 	return 0;
 }
 
+bool ap_sysguard__is_guard_call(int nr)
+{
+	return nr == SYS_ptrace || nr == SYS_process_vm_writev || nr == SYS_chroot ||
+	       nr == SYS_pivot_root || nr == SYS_setns || nr == SYS_unshare ||
+	       nr == SYS_clone || nr == SYS_kill || nr == SYS_tkill || nr == SYS_tgkill ||
+	       nr == SYS_rt_sigqueueinfo || nr == SYS_rt_tgsigqueueinfo ||
+	       nr == SYS_pidfd_open || nr == SYS_pidfd_send_signal;
+}
+
 int ap_sysguard__check_mem(const struct ap_sysguard *g, const char *path,
 			   char *target, size_t tsize)
 {

@@ -71,6 +71,9 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 /* An open for writing that the supervisor resolved to `path`: 1 when it is
  * /proc/PID/mem (or /proc/PID/task/TID/mem) of a process outside the
  * session; target filled. */
+/* nr is one of the calls ap_sysguard__check() decides (the others a
+ * filter sends are file and network operations) */
+bool ap_sysguard__is_guard_call(int nr);
 int ap_sysguard__check_mem(const struct ap_sysguard *g, const char *path,
 			   char *target, size_t tsize);
 

@@ -26,7 +26,7 @@ int ap_unix_sock__spellings(pid_t pid, const char *given, char *abs, size_t abs_
 		return -ENAMETOOLONG;
 	snprintf(abs, abs_size, "%s", a);
 	memset(&r, 0, sizeof(r));
-	err = ap_resolve__at(pid, AT_FDCWD, given, true, &r, 0);
+	err = ap_resolve__at(pid, -1, AT_FDCWD, given, true, &r, 0);
 	if (err || !r.path[0])
 		snprintf(r.path, sizeof(r.path), "%s", abs);
 	if (strlen(r.path) + 1 > real_size)

@@ -290,40 +290,14 @@ static uint64_t file_labels(const struct ev_state *s)
 	return f.labels;
 }
 
-int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
-		struct ap_eval_out *o)
+/* the target's patterns: the path, the other names of the operation,
+ * and every name the engine learned for the inode; the arguments' and a
+ * Unix address's patterns */
+static void fill_sets(struct ev_state *s)
 {
-	struct ev_state *s;
-	struct ap_proc p;
-	uint32_t tgid = (uint32_t)in->tgid;
+	const struct ap_eval_ctx *c = s->c;
+	const struct ap_eval_in *in = s->in;
 
-	memset(o, 0, sizeof(*o));
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	s->c = c;
-	s->in = in;
-	o->session = c->session;
-
-	if (c->procs_fd >= 0 && !bpf_map_lookup_elem(c->procs_fd, &tgid, &p)) {
-		s->labels = p.labels;
-		s->lineage = p.lineage;
-		o->session = p.session;
-		o->known = true;
-	}
-	/* the session's state: gates, and whether it overflowed */
-	if (c->sessions_fd >= 0 &&
-	    !bpf_map_lookup_elem(c->sessions_fd, &o->session, &s->ss))
-		s->have_ss = true;
-	if (!o->known && c->procs_fd >= 0)
-		s->labels = s->have_ss ? s->ss.seen_labels : ~0ull; /* fail closed */
-	/* an overflowed session: every process carries every label seen in
-	 * it (bpf/engine_maps.bpf.h ap_eff_labels) */
-	if (s->have_ss && (s->ss.flags & AP_SESSION_F_OVERFLOWED))
-		s->labels |= s->ss.seen_labels;
-
-	/* the target's patterns: the path, the other names of the operation,
-	 * and every name the engine learned for the inode */
 	ap_eval__match_path(c, in->path, &s->set);
 	for (int i = 0; i < 2; i++) {
 		struct ap_accept_set t;
@@ -353,6 +327,90 @@ int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
 	if (in->ep.family == AF_UNIX && in->ep.unix_path[0])
 		ap_dfa__match_set(&c->dfa, AP_PAT_UNIX, in->ep.unix_path,
 				  strlen(in->ep.unix_path), &s->unixset);
+}
+
+/* a clause of op whose target and arguments the operation meets (labels
+ * and unless-conditions aside) */
+static bool op_candidate(const struct ev_state *s, enum ap_op op,
+			 const struct ap_accept_set *set)
+{
+	const struct ap_blob_view *bv = s->c->bv;
+
+	for (unsigned i = 0; i < bv->hdr->nclauses; i++) {
+		const struct ap_clause *cl = &bv->clauses[i];
+
+		if (cl->op == op &&
+		    target_ok(s, set, cl->target_kind, cl->target, cl->target_count) &&
+		    args_ok(s, cl->args, cl->nargs))
+			return true;
+	}
+	return false;
+}
+
+bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in)
+{
+	struct ev_state *s = calloc(1, sizeof(*s));
+	bool r;
+
+	if (!s)
+		return true;
+	s->c = c;
+	s->in = in;
+	fill_sets(s);
+	switch (in->op) {
+	case AP_OP_OPEN:
+		r = op_candidate(s, AP_OP_OPEN, &s->set) ||
+		    (in->rd && op_candidate(s, AP_OP_READ, &s->set)) ||
+		    (in->wr && op_candidate(s, AP_OP_WRITE, &s->set));
+		break;
+	case AP_OP_RENAME:
+		r = op_candidate(s, AP_OP_RENAME, &s->set) ||
+		    (in->path2 && op_candidate(s, in->link ? AP_OP_WRITE : AP_OP_RENAME,
+					       &s->set2));
+		break;
+	default:
+		r = op_candidate(s, in->op, &s->set);
+		break;
+	}
+	free(s);
+	return r;
+}
+
+int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
+		struct ap_eval_out *o)
+{
+	struct ev_state *s;
+	struct ap_proc p;
+	uint32_t tgid = (uint32_t)in->tgid;
+
+	memset(o, 0, sizeof(*o));
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->c = c;
+	s->in = in;
+	o->session = c->session;
+
+	if (in->proc)
+		p = *in->proc;
+	if (in->proc || (c->procs_fd >= 0 && !bpf_map_lookup_elem(c->procs_fd, &tgid, &p))) {
+		s->labels = p.labels;
+		s->lineage = p.lineage;
+		o->session = p.session;
+		o->known = true;
+	}
+	/* the session's state: gates, and whether it overflowed */
+	if (c->sessions_fd >= 0 &&
+	    !bpf_map_lookup_elem(c->sessions_fd, &o->session, &s->ss))
+		s->have_ss = true;
+	if (!o->known && c->procs_fd >= 0)
+		s->labels = s->have_ss ? s->ss.seen_labels : ~0ull; /* fail closed */
+	/* an overflowed session: every process carries every label seen in
+	 * it (bpf/engine_maps.bpf.h ap_eff_labels) */
+	if (s->have_ss && (s->ss.flags & AP_SESSION_F_OVERFLOWED))
+		s->labels |= s->ss.seen_labels;
+
+	fill_sets(s);
 
 	switch (in->op) {
 	case AP_OP_EXEC:

@@ -71,6 +71,8 @@ struct ap_eval_in {
 	bool link;                /* RENAME with path2: a hard link (path2 is
 				   * evaluated as a write of the new name) */
 	pid_t tgid;
+	const struct ap_proc *proc; /* the engine's entry of tgid, when the
+				   * caller has it (NULL: looked up here) */
 	const char *path;         /* absolute: the target (exec: the name given) */
 	const char *alt[2];       /* exec: resolved exe, #! interpreter (NULL) */
 	bool has_ino;
@@ -97,6 +99,12 @@ struct ap_eval_out {
 /* 0 (out filled; out->nmatch 0: nothing matched) or -errno. */
 int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
 		struct ap_eval_out *out);
+
+/* false when no clause of the operation's ops can match it whatever the
+ * labels, gates and lineage (no map but the inode's learned names read):
+ * the supervisor then lets the call run without looking at the process.
+ * A connect is not decided here (its endpoint ranges are). */
+bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in);
 
 /* kernel s_dev from a stat st_dev */
 uint32_t ap_eval__kdev(dev_t d);

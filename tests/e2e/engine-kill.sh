@@ -95,8 +95,9 @@ else
 	kill -9 "$wd"
 	# run polls every 100 ms and fails closed: well within a second
 	gone_within 1000
-	for i in $(seq 1 100); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.05; done
-	kill -0 "$RUN" 2>/dev/null && fail "run kept running without its watchdog"
+	# (alive: a run that exited but is not reaped yet is a zombie, not running)
+	for i in $(seq 1 100); do alive "$RUN" || break; sleep 0.05; done
+	alive "$RUN" && fail "run kept running without its watchdog ($(grep State: /proc/$RUN/status 2>/dev/null))"
 	grep -q "watchdog is gone" "$T/err" || fail "run did not say why it ended the session"
 	wait "$RUN" 2>/dev/null
 	leftovers

@@ -179,6 +179,59 @@ static void test_connect_endpoint(void **state)
 }
 
 /* the filter sends only what block/ask/kill rules need */
+/* The supervisor's shortcut: may_match is false only where no labels,
+ * gates or lineage could make the operation match (it must never be
+ * false where ap_eval__op matches). */
+static void test_may_match(void **state)
+{
+	struct fx f;
+	struct ap_eval_out o;
+	const char *push[] = { "git", "push" };
+	const char *status[] = { "git", "status" };
+	struct ap_eval_in in = { .op = AP_OP_OPEN, .tgid = 1, .path = "/proj/.env", .wr = true };
+
+	(void)state;
+	load(&f, "  source SECRET = file \"/proj/secret\"\n"
+		 "  rule env:\n    block write file \"**/.env*\"\n"
+		 "  rule tainted:\n    block write file \"/proj/out/**\" if SECRET\n"
+		 "  rule push:\n    block exec \"git\" \"push\"\n"
+		 "  rule stay:\n    block unlink file \"/**\" unless target \"/proj/**\"\n");
+	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
+	assert_int_equal(o.nmatch, 1);
+	/* no rule writes /dev/null, whatever the labels */
+	in.path = "/dev/null";
+	assert_false(ap_eval__may_match(&f.ev, &in));
+	/* a label-conditioned rule: the process decides, so not skipped
+	 * (here unknown to the maps: ap_eval__op decides) */
+	in.path = "/proj/out/a";
+	assert_true(ap_eval__may_match(&f.ev, &in));
+	/* reading is not writing */
+	in.path = "/proj/.env";
+	in.wr = false;
+	in.rd = true;
+	assert_false(ap_eval__may_match(&f.ev, &in));
+	/* exec: the arguments count */
+	in = (struct ap_eval_in){ .op = AP_OP_EXEC, .tgid = 1, .path = "/usr/bin/git",
+				  .argv = status, .argc = 2 };
+	assert_false(ap_eval__may_match(&f.ev, &in));
+	in.argv = push;
+	assert_true(ap_eval__may_match(&f.ev, &in));
+	/* unlink: the clause's target matches everything, the unless
+	 * condition is left to ap_eval__op */
+	in = (struct ap_eval_in){ .op = AP_OP_UNLINK, .tgid = 1, .path = "/proj/x" };
+	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
+	assert_int_equal(o.nmatch, 0);
+	/* rename: the destination counts as well */
+	in = (struct ap_eval_in){ .op = AP_OP_RENAME, .tgid = 1, .path = "/tmp/a",
+				  .path2 = "/proj/.env.local" };
+	assert_true(ap_eval__may_match(&f.ev, &in));
+	in.path2 = "/tmp/b";
+	assert_false(ap_eval__may_match(&f.ev, &in));
+	unload(&f);
+}
+
 static void test_seccomp_plan(void **state)
 {
 	struct fx f;
@@ -245,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_unless_target_and_rename),
 		cmocka_unit_test(test_labels_from_flow),
 		cmocka_unit_test(test_connect_endpoint),
+		cmocka_unit_test(test_may_match),
 		cmocka_unit_test(test_seccomp_plan),
 		cmocka_unit_test(test_landlock_plan),
 	};

@@ -129,11 +129,19 @@ build_initramfs "$@"
 out=$VMDIR/console.log
 timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot -nic none \
 	-kernel "$k" -initrd "$VMDIR/initrd.gz" \
-	-append "console=ttyS0 quiet panic=-1 lsm=$LSM" > "$out" 2>&1 || true
+	-append "console=ttyS0 quiet loglevel=5 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 lsm=$LSM" \
+	> "$out" 2>&1 || true
 # drop the firmware's terminal escapes, keep what the guest printed
 clean=$(tr -d '\r' < "$out" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g')
 # (the firmware may leave its text on the marker's line)
-printf '%s\n' "$clean" | sed -n '/AP-VM-LSM/,$p' | sed '1s/^.*AP-VM-LSM/AP-VM-LSM/' | grep -v -e '^AP-VM-EXIT' -e 'reboot: Power down'
+printf '%s\n' "$clean" | sed -n '/AP-VM-LSM/,$p' | sed '1s/^.*AP-VM-LSM/AP-VM-LSM/' |
+	grep -v -e '^AP-VM-EXIT' -e '^\[ *[0-9]*\.[0-9]*\]'
 rc=$(printf '%s\n' "$clean" | sed -n 's/^AP-VM-EXIT \([0-9]*\)$/\1/p' | tail -n1)
-[ -n "$rc" ] || { echo "vm: the guest did not finish (see $out)"; tail -5 "$out"; exit 1; }
+if [ -z "$rc" ]; then
+	# what the guest printed is above; a kernel that stopped (a soft lockup
+	# panics the guest: softlockup_panic=1) said why on the console
+	echo "vm: the guest did not finish (see $out); its kernel's last words:"
+	printf '%s\n' "$clean" | grep '^\[ *[0-9]*\.[0-9]*\]' | tail -n 80 | sed 's/^/    /'
+	exit 1
+fi
 exit "$rc"
