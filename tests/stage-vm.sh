@@ -39,7 +39,7 @@ echo "skip e2e.storm: throughput is measured on the host (no compiler in the gue
 # fails and one full run locked up the guest, so it stays on the host until
 # that is understood.
 for t in tests/e2e/supervised-*.sh; do
-	echo "skip e2e.$(basename "$t" .sh): supervised mode is tested on the host; in this VM it is not yet reliable (see docs/security-model.md)"
+	echo "skip e2e.$(basename "$t" .sh): supervised mode is user space over the same engine, tested on the host (under TCG its timing-sensitive cases are unreliable)"
 	rm -f "$t"
 done
 # Cases whose moving parts are user space (cgroups, the watchdog, state

@@ -654,9 +654,13 @@ static int run_session(const struct run_opts *o, struct loaded *l,
 		ap_supervisor__stats(rc.sup, &n, &mean);
 		ap_debug("supervisor: %llu notifications, %llu ns mean round trip",
 			 (unsigned long long)n, (unsigned long long)mean);
-		if (getenv("ACTPLANE_SUP_STATS"))
-			fprintf(stderr, "actplane: supervisor: %llu notifications, %.1f us mean\n",
-				(unsigned long long)n, mean / 1000.0);
+		if (getenv("ACTPLANE_SUP_STATS")) {
+			char by[1024];
+
+			ap_supervisor__stats_by_call(rc.sup, by, sizeof(by));
+			fprintf(stderr, "actplane: supervisor: %llu notifications, %.1f us mean (%s)\n",
+				(unsigned long long)n, mean / 1000.0, by);
+		}
 		ap_supervisor__stop(rc.sup);
 		rc.sup = NULL;
 	}

@@ -170,6 +170,23 @@ int ap_resolve__at(pid_t pid, int root_fd, int dirfd, const char *path, bool fol
 			return ap_resolve__at(pid, root_fd, dirfd, tmp, follow, r, depth + 1);
 		}
 	}
+	/* a name relative to the cwd, with the root shared: the cwd's name
+	 * (the kernel's, free of links) joined to it is an absolute name to
+	 * resolve as one; a cwd we cannot name so (deleted, outside our
+	 * root) takes the general way below */
+	if (root_fd >= 0 && path[0] != '/' && dirfd == AT_FDCWD && depth < 40) {
+		char cwd[SUP_PATH];
+		ssize_t n;
+
+		snprintf(base, sizeof(base), "/proc/%d/cwd", (int)pid);
+		n = readlink(base, cwd, sizeof(cwd) - 1);
+		if (n > 0 && cwd[0] == '/') {
+			cwd[n] = 0;
+			if (!strstr(cwd, " (deleted)") && !join(tmp, sizeof(tmp), cwd, path))
+				return ap_resolve__at(pid, root_fd, AT_FDCWD, tmp, follow, r,
+						      depth + 1);
+		}
+	}
 	if (path[0] == '/')
 		snprintf(base, sizeof(base), "/proc/%d/root", (int)pid);
 	else if (dirfd == AT_FDCWD)

@@ -213,15 +213,23 @@ void ap_sup__respond(struct ap_supervisor *s, uint64_t id, int error)
  * decided on a partial list. */
 static int read_argv(pid_t pid, uint64_t arr, struct op_info *oi)
 {
-	size_t used = 0, cap = 64 * 1024, ncap = 256;
-	int err;
-
-	oi->argv_buf = malloc(cap);
-	oi->argv = malloc(ncap * sizeof(*oi->argv));
-	if (!oi->argv_buf || !oi->argv)
-		return -ENOMEM;
+	size_t used = 0;
 	uint64_t ptrs[64];
 	unsigned have = 0, at = 0;
+	int err;
+
+	/* kept from one exec to the next: room for the longest string
+	 * from the start, not an allocation (and a munmap) per exec */
+	if (!oi->argv_buf) {
+		oi->argv_cap = 2 * (SUP_MAX_ARG_STRLEN + 1);
+		oi->argv_buf = malloc(oi->argv_cap);
+	}
+	if (!oi->argv) {
+		oi->argv_ncap = 256;
+		oi->argv = malloc(oi->argv_ncap * sizeof(*oi->argv));
+	}
+	if (!oi->argv_buf || !oi->argv)
+		return -ENOMEM;
 
 	for (oi->argc = 0;; oi->argc++) {
 		uint64_t p;
@@ -249,27 +257,27 @@ static int read_argv(pid_t pid, uint64_t arr, struct op_info *oi)
 		p = ptrs[at++];
 		if (!p)
 			break;
-		if (oi->argc + 1 >= ncap) {
-			const char **nv = realloc(oi->argv, 2 * ncap * sizeof(*nv));
+		if (oi->argc + 1 >= oi->argv_ncap) {
+			const char **nv = realloc(oi->argv, 2 * oi->argv_ncap * sizeof(*nv));
 
 			if (!nv)
 				return -ENOMEM;
 			oi->argv = nv;
-			ncap *= 2;
+			oi->argv_ncap *= 2;
 		}
-		while (cap - used < SUP_MAX_ARG_STRLEN + 1) {
+		while (oi->argv_cap - used < SUP_MAX_ARG_STRLEN + 1) {
 			char *nb;
 
-			if (cap >= SUP_MAX_ARGV_BYTES)
+			if (oi->argv_cap >= SUP_MAX_ARGV_BYTES)
 				return -E2BIG;
-			nb = realloc(oi->argv_buf, 2 * cap);
+			nb = realloc(oi->argv_buf, 2 * oi->argv_cap);
 			if (!nb)
 				return -ENOMEM;
 			/* rebase the pointers already taken */
 			for (unsigned i = 0; i < oi->argc; i++)
 				oi->argv[i] = nb + (oi->argv[i] - oi->argv_buf);
 			oi->argv_buf = nb;
-			cap *= 2;
+			oi->argv_cap *= 2;
 		}
 		err = ap_proc__read_str(pid, p, oi->argv_buf + used, SUP_MAX_ARG_STRLEN + 1);
 		if (err)
@@ -601,6 +609,19 @@ static bool tgid_fast(struct ap_supervisor *s, pid_t tid, pid_t *tgid, struct ap
 	return true;
 }
 
+/* The one op_info of the thread, cleared for the next call; its argv
+ * buffers are kept (a cleared struct, not a fresh allocation, per call) */
+static struct op_info *op_info__reset(struct op_info *oi)
+{
+	memset(&oi->in, 0, sizeof(oi->in));
+	oi->name[0] = 0;
+	oi->r1.path[0] = oi->r2.path[0] = oi->interp.path[0] = 0;
+	oi->r1.has_st = oi->r2.has_st = oi->interp.has_st = false;
+	oi->argc = 0;
+	oi->unresolved = false;
+	return oi;
+}
+
 static void handle(struct ap_supervisor *s)
 {
 	struct seccomp_notif *req = s->req;
@@ -626,11 +647,7 @@ static void handle(struct ap_supervisor *s)
 		if (guard_handle(s, req, tgid))
 			goto cleanup;
 	}
-	oi = calloc(1, sizeof(*oi));
-	if (!oi) {
-		ap_sup__respond(s, req->id, EPERM);
-		return;
-	}
+	oi = op_info__reset(s->oi);
 	r = decode(s, req, oi);
 	/* what we read must still belong to the process that asked */
 	if (seccomp_notify_id_valid(s->listener, req->id))
@@ -719,14 +736,14 @@ static void handle(struct ap_supervisor *s)
 	}
 cleanup:
 	pthread_mutex_lock(&s->lock);
+	t0 = now_ns() - t0;
 	s->nnotif++;
-	s->total_ns += now_ns() - t0;
+	s->total_ns += t0;
+	if (req->data.nr >= 0 && req->data.nr < SUP_NR_MAX) {
+		s->nr_n[req->data.nr]++;
+		s->nr_ns[req->data.nr] += t0;
+	}
 	pthread_mutex_unlock(&s->lock);
-	if (oi)
-		free(oi->argv_buf);
-	if (oi)
-		free(oi->argv);
-	free(oi);
 }
 
 /* ---- the thread ---- */
@@ -861,7 +878,8 @@ int ap_supervisor__start(const struct ap_sup_opts *o, struct ap_supervisor **out
 		}
 		free(ss);
 	}
-	if (seccomp_notify_alloc(&s->req, &s->resp)) {
+	s->oi = calloc(1, sizeof(*s->oi));
+	if (!s->oi || seccomp_notify_alloc(&s->req, &s->resp)) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -913,6 +931,11 @@ void ap_supervisor__stop(struct ap_supervisor *s)
 	if (s->stop_wr >= 0)
 		close(s->stop_wr);
 	seccomp_notify_free(s->req, s->resp);
+	if (s->oi) {
+		free(s->oi->argv_buf);
+		free(s->oi->argv);
+		free(s->oi);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -926,5 +949,31 @@ void ap_supervisor__stats(struct ap_supervisor *s, uint64_t *n, uint64_t *mean_n
 	pthread_mutex_lock(&s->lock);
 	*n = s->nnotif;
 	*mean_ns = s->nnotif ? s->total_ns / s->nnotif : 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ap_supervisor__stats_by_call(struct ap_supervisor *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!size)
+		return;
+	buf[0] = 0;
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (int nr = 0; nr < SUP_NR_MAX; nr++) {
+		char *name;
+		int k;
+
+		if (!s->nr_n[nr] || n >= size)
+			continue;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		k = snprintf(buf + n, size - n, "%s%s %llu x %.1f us", n ? ", " : "",
+			     name ? name : "?", (unsigned long long)s->nr_n[nr],
+			     s->nr_ns[nr] / 1000.0 / s->nr_n[nr]);
+		free(name);
+		n += k > 0 ? (size_t)k : 0;
+	}
 	pthread_mutex_unlock(&s->lock);
 }

@@ -46,6 +46,8 @@ struct approved {
 	uint64_t at_ms;
 };
 
+#define SUP_NR_MAX 512
+
 struct ap_supervisor {
 	struct ap_sup_opts o;
 	struct ap_eval_ctx ev;
@@ -55,6 +57,7 @@ struct ap_supervisor {
 	int listener, ctl, stop_rd, stop_wr;
 	int root_fd;              /* the session's root, when the guard keeps
 				   * it the same for all (resolve.h), or -1 */
+	struct op_info *oi;       /* the thread's, reused per call */
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	struct held held[SUP_MAX_HELD];
@@ -63,6 +66,7 @@ struct ap_supervisor {
 	struct approved approved[SUP_APPROVED_RING];
 	unsigned napproved;
 	uint64_t nnotif, total_ns;
+	uint64_t nr_n[SUP_NR_MAX], nr_ns[SUP_NR_MAX]; /* the same, per call */
 	char ctl_path[108];
 	struct ap_event_prov prov[AP_REC_PROV_MAX];
 	char prov_target[AP_REC_PROV_MAX][AP_PROV_TARGET_MAX + 80];
@@ -73,8 +77,9 @@ struct op_info {
 	struct ap_eval_in in;
 	char name[SUP_PATH];      /* the target reported */
 	struct ap_resolved r1, r2, interp;
-	char *argv_buf;           /* exec: strings */
-	const char **argv;        /* argc entries, malloc'd */
+	char *argv_buf;           /* exec: strings (argv_cap bytes, kept) */
+	const char **argv;        /* argc entries (argv_ncap, kept) */
+	size_t argv_cap, argv_ncap;
 	unsigned argc;
 	bool unresolved;          /* exec of a file without a name */
 };
