@@ -195,7 +195,8 @@ static void test_may_match(void **state)
 		 "  rule env:\n    block write file \"**/.env*\"\n"
 		 "  rule tainted:\n    block write file \"/proj/out/**\" if SECRET\n"
 		 "  rule push:\n    block exec \"git\" \"push\"\n"
-		 "  rule stay:\n    block unlink file \"/**\" unless target \"/proj/**\"\n");
+		 "  rule stay:\n    block unlink file \"/**\" unless target \"/proj/**\"\n"
+		 "  rule keep:\n    block rename file \"/proj/keep/**\"\n");
 	assert_true(ap_eval__may_match(&f.ev, &in));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 1);
@@ -223,12 +224,20 @@ static void test_may_match(void **state)
 	assert_true(ap_eval__may_match(&f.ev, &in));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 0);
-	/* rename: the destination counts as well */
+	/* rename: the destination counts as well (a write rule does not
+	 * cover a rename, contract section 3) */
 	in = (struct ap_eval_in){ .op = AP_OP_RENAME, .tgid = 1, .path = "/tmp/a",
-				  .path2 = "/proj/.env.local" };
+				  .path2 = "/proj/keep/x" };
 	assert_true(ap_eval__may_match(&f.ev, &in));
-	in.path2 = "/tmp/b";
+	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
+	assert_int_equal(o.nmatch, 1);
+	in.path2 = "/proj/.env.local";
 	assert_false(ap_eval__may_match(&f.ev, &in));
+	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
+	assert_int_equal(o.nmatch, 0);
+	/* a hard link is a write of the new name */
+	in.link = true;
+	assert_true(ap_eval__may_match(&f.ev, &in));
 	unload(&f);
 }
 
