@@ -8,7 +8,8 @@
  * when asked: open without O_NOFOLLOW, exec, truncate).
  *
  * Paths come back as the supervisor sees them (readlink of the opened
- * directory); docs/security-model.md says why that equals the process's
+ * directory, or its lexical name when it was reached from our own root
+ * without a symbolic link); docs/security-model.md says why that equals the process's
  * view in a session (the session guard keeps chroot and mount namespaces
  * out). Functions return 0 or -errno.
  */
