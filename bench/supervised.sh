@@ -9,7 +9,9 @@
 #    `run --mode supervised` (engine + seccomp supervisor), with a typical
 #    policy (exec, write, unlink rules: write opens and unlinks are held),
 #    and again with a read rule added (then every open is held: the worst
-#    case). Ratios against bare.
+#    case). Timed inside the command (the engine's load is printed
+#    apart); best of RUNS rounds, the modes taking turns in each round.
+#    Ratios against bare.
 # 2. Per-notification round trip: N open(O_WRONLY) of one file in a loop,
 #    bare vs supervised, (t_sup - t_bare) / N from the caller's view; and
 #    the supervisor's own mean (receive to respond, evaluation included),
