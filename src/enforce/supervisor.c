@@ -573,25 +573,6 @@ static void guard_deny(struct ap_supervisor *s, const struct seccomp_notif *req,
 	free(oi);
 }
 
-/* The guard's own system calls (sysguard.h); true when answered. */
-static bool guard_handle(struct ap_supervisor *s, const struct seccomp_notif *req,
-			 pid_t tgid)
-{
-	char target[SUP_PATH];
-	enum ap_op op;
-	uint64_t a[6];
-
-	for (int i = 0; i < 6; i++)
-		a[i] = req->data.args[i];
-	if (ap_sysguard__check(&s->guard, (pid_t)req->pid, tgid, req->data.nr, a, &op,
-			       target, sizeof(target)) != 1)
-		return false;
-	if (seccomp_notify_id_valid(s->listener, req->id))
-		return true; /* the caller is gone */
-	guard_deny(s, req, tgid, op, target);
-	return true;
-}
-
 /* ---- one notification ---- */
 
 /* A thread id that is a key of the engine's process map (keyed by thread
@@ -606,6 +587,39 @@ static bool tgid_fast(struct ap_supervisor *s, pid_t tid, pid_t *tgid, struct ap
 	    p->session != s->o.session)
 		return false;
 	*tgid = tid;
+	return true;
+}
+
+/* the caller's thread group: the engine's entry when the thread id is a
+ * key there (see tgid_fast), else /proc; p filled when found */
+static pid_t caller_tgid(struct ap_supervisor *s, pid_t tid, struct ap_proc *p, bool *have_p)
+{
+	pid_t tgid, ppid;
+	uid_t uid;
+
+	*have_p = tgid_fast(s, tid, &tgid, p);
+	if (!*have_p && ap_proc__status(tid, &tgid, &ppid, &uid))
+		tgid = tid;
+	return tgid;
+}
+
+/* The guard's own system calls (sysguard.h); true when answered. */
+static bool guard_handle(struct ap_supervisor *s, const struct seccomp_notif *req)
+{
+	char target[SUP_PATH];
+	struct ap_proc p;
+	enum ap_op op;
+	uint64_t a[6];
+	bool have_p;
+
+	for (int i = 0; i < 6; i++)
+		a[i] = req->data.args[i];
+	if (ap_sysguard__check(&s->guard, (pid_t)req->pid, 0, req->data.nr, a, &op,
+			       target, sizeof(target)) != 1)
+		return false;
+	if (seccomp_notify_id_valid(s->listener, req->id))
+		return true; /* the caller is gone */
+	guard_deny(s, req, caller_tgid(s, (pid_t)req->pid, &p, &have_p), op, target);
 	return true;
 }
 
@@ -628,9 +642,10 @@ static void handle(struct ap_supervisor *s)
 	struct op_info *oi = NULL;
 	struct ap_eval_out out;
 	struct ap_proc proc;
+	struct ap_eval_sets sets;
+	bool have_proc;
 	uint64_t t0;
-	pid_t tgid, ppid;
-	uid_t uid;
+	pid_t tgid;
 	int r, deny = 0;
 
 	memset(req, 0, sizeof(*req));
@@ -640,13 +655,8 @@ static void handle(struct ap_supervisor *s)
 		return;
 	}
 	t0 = now_ns();
-	if (s->guard.items && ap_sysguard__is_guard_call(req->data.nr)) {
-		if (!tgid_fast(s, (pid_t)req->pid, &tgid, &proc) &&
-		    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
-			tgid = (pid_t)req->pid;
-		if (guard_handle(s, req, tgid))
-			goto cleanup;
-	}
+	if (s->guard.items && guard_handle(s, req))
+		goto cleanup;
 	oi = op_info__reset(s->oi);
 	r = decode(s, req, oi);
 	/* what we read must still belong to the process that asked */
@@ -667,10 +677,8 @@ static void handle(struct ap_supervisor *s)
 		char target[SUP_PATH];
 
 		if (ap_sysguard__check_mem(&s->guard, oi->r1.path, target, sizeof(target))) {
-			if (!tgid_fast(s, (pid_t)req->pid, &tgid, &proc) &&
-			    ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
-				tgid = (pid_t)req->pid;
-			guard_deny(s, req, tgid, AP_OP_PTRACE, target);
+			guard_deny(s, req, caller_tgid(s, (pid_t)req->pid, &proc, &have_proc),
+				   AP_OP_PTRACE, target);
 			goto cleanup;
 		}
 	}
@@ -681,17 +689,18 @@ static void handle(struct ap_supervisor *s)
 		goto cleanup;
 	}
 	/* nothing of the policy can match: no need to know who asks */
-	if (!oi->unresolved && oi->in.op != AP_OP_CONNECT &&
-	    !ap_eval__may_match(&s->ev, &oi->in)) {
-		ap_sup__respond(s, req->id, 0);
-		goto cleanup;
+	if (!oi->unresolved && oi->in.op != AP_OP_CONNECT) {
+		if (!ap_eval__may_match(&s->ev, &oi->in, &sets)) {
+			ap_sup__respond(s, req->id, 0);
+			goto cleanup;
+		}
+		oi->in.sets = &sets; /* not computed twice */
 	}
 	/* the entry read for the thread id is the group's (see tgid_fast):
 	 * the evaluation need not read it again */
-	if (tgid_fast(s, (pid_t)req->pid, &tgid, &proc))
+	tgid = caller_tgid(s, (pid_t)req->pid, &proc, &have_proc);
+	if (have_proc)
 		oi->in.proc = &proc;
-	else if (ap_proc__status((pid_t)req->pid, &tgid, &ppid, &uid))
-		tgid = (pid_t)req->pid;
 	oi->in.tgid = tgid;
 	if (oi->in.op == AP_OP_CONNECT && oi->in.ep.family == AF_UNIX ?
 	    ap_unix_sock__eval(&s->ev, &oi->in, &out, oi->name, sizeof(oi->name)) :

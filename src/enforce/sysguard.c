@@ -132,6 +132,14 @@ static pid_t tgid_of(pid_t tid)
 	return ap_proc__status(tid, &tg, &pp, &u) ? tid : tg;
 }
 
+/* the caller's thread group, looked up the first time it is needed */
+static pid_t caller(pid_t tid, pid_t *tgid)
+{
+	if (*tgid <= 0)
+		*tgid = tgid_of(tid);
+	return *tgid;
+}
+
 static bool inside(const struct ap_sysguard *g, pid_t tgid)
 {
 	uint32_t k = (uint32_t)tgid;
@@ -231,7 +239,6 @@ static bool signal_hits_engine(const struct ap_sysguard *g, pid_t tgid, pid_t pi
 int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int nr,
 		       const uint64_t a[6], enum ap_op *op, char *target, size_t tsize)
 {
-	(void)tid;
 	if (g->items & AP_GUARD_PTRACE) {
 		pid_t t = 0;
 
@@ -279,20 +286,20 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 		 * check (`kill -0 $PPID`, `actplane status` from inside) */
 		if (nr == SYS_kill)
 			hit = !((pid_t)a[0] > 0 && (int)a[1] == 0) &&
-			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+			      signal_hits_engine(g, caller(tid, &tgid), (pid_t)a[0], target, tsize);
 		else if (nr == SYS_tkill || nr == SYS_rt_sigqueueinfo)
 			hit = (pid_t)a[0] > 0 && (int)a[1] != 0 &&
-			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+			      signal_hits_engine(g, caller(tid, &tgid), (pid_t)a[0], target, tsize);
 		else if (nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo)
 			hit = (pid_t)a[0] > 0 && (int)a[2] != 0 &&
-			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+			      signal_hits_engine(g, caller(tid, &tgid), (pid_t)a[0], target, tsize);
 		else if (nr == SYS_pidfd_open)
 			hit = (pid_t)a[0] > 0 &&
-			      signal_hits_engine(g, tgid, (pid_t)a[0], target, tsize);
+			      signal_hits_engine(g, caller(tid, &tgid), (pid_t)a[0], target, tsize);
 		else if (nr == SYS_pidfd_send_signal && (int)a[1] != 0) {
-			pid_t t = pidfd_target(tgid, (int)a[0]);
+			pid_t t = pidfd_target(caller(tid, &tgid), (int)a[0]);
 
-			hit = t > 0 && signal_hits_engine(g, tgid, t, target, tsize);
+			hit = t > 0 && signal_hits_engine(g, caller(tid, &tgid), t, target, tsize);
 		}
 		if (hit) {
 			*op = AP_OP_SIGNAL;
@@ -300,15 +307,6 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 		}
 	}
 	return 0;
-}
-
-bool ap_sysguard__is_guard_call(int nr)
-{
-	return nr == SYS_ptrace || nr == SYS_process_vm_writev || nr == SYS_chroot ||
-	       nr == SYS_pivot_root || nr == SYS_setns || nr == SYS_unshare ||
-	       nr == SYS_clone || nr == SYS_kill || nr == SYS_tkill || nr == SYS_tgkill ||
-	       nr == SYS_rt_sigqueueinfo || nr == SYS_rt_tgsigqueueinfo ||
-	       nr == SYS_pidfd_open || nr == SYS_pidfd_send_signal;
 }
 
 int ap_sysguard__check_mem(const struct ap_sysguard *g, const char *path,

@@ -63,7 +63,8 @@ int ap_sysguard__filter(void *scmp_ctx, uint32_t items);
 
 /* A held system call: 1 when it is a guard violation (*op, target filled,
  * target e.g. "pid:123 (/usr/bin/sleep)" or the namespace call), 0 when
- * it is not one of ours or is allowed. tid/tgid: the caller. */
+ * it is not one of ours or is allowed. tid/tgid: the caller (tgid 0: read
+ * from /proc when a signal's check needs it). */
 int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int nr,
 		       const uint64_t args[6], enum ap_op *op, char *target,
 		       size_t tsize);
@@ -71,9 +72,6 @@ int ap_sysguard__check(const struct ap_sysguard *g, pid_t tid, pid_t tgid, int n
 /* An open for writing that the supervisor resolved to `path`: 1 when it is
  * /proc/PID/mem (or /proc/PID/task/TID/mem) of a process outside the
  * session; target filled. */
-/* nr is one of the calls ap_sysguard__check() decides (the others a
- * filter sends are file and network operations) */
-bool ap_sysguard__is_guard_call(int nr);
 int ap_sysguard__check_mem(const struct ap_sysguard *g, const char *path,
 			   char *target, size_t tsize);
 

@@ -298,6 +298,14 @@ static void fill_sets(struct ev_state *s)
 	const struct ap_eval_ctx *c = s->c;
 	const struct ap_eval_in *in = s->in;
 
+	if (in->sets) {
+		s->set = in->sets->set;
+		s->set2 = in->sets->set2;
+		s->argset = in->sets->argset;
+		s->unixset = in->sets->unixset;
+		return;
+	}
+
 	ap_eval__match_path(c, in->path, &s->set);
 	for (int i = 0; i < 2; i++) {
 		struct ap_accept_set t;
@@ -347,7 +355,8 @@ static bool op_candidate(const struct ev_state *s, enum ap_op op,
 	return false;
 }
 
-bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in)
+bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
+			struct ap_eval_sets *sets)
 {
 	struct ev_state *s = calloc(1, sizeof(*s));
 	bool r;
@@ -371,6 +380,12 @@ bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in
 	default:
 		r = op_candidate(s, in->op, &s->set);
 		break;
+	}
+	if (sets) {
+		sets->set = s->set;
+		sets->set2 = s->set2;
+		sets->argset = s->argset;
+		sets->unixset = s->unixset;
 	}
 	free(s);
 	return r;

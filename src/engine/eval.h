@@ -63,6 +63,12 @@ struct ap_eval_ep {
 	char unix_path[110];      /* AF_UNIX: path, or "@NAME" for abstract */
 };
 
+/* The patterns an operation's names, arguments and Unix address match
+ * (ap_eval__may_match computes them; ap_eval__op reuses them). */
+struct ap_eval_sets {
+	struct ap_accept_set set, set2, argset, unixset;
+};
+
 /* One operation. */
 struct ap_eval_in {
 	enum ap_op op;            /* EXEC, OPEN (see rd/wr), UNLINK, RENAME,
@@ -73,6 +79,8 @@ struct ap_eval_in {
 	pid_t tgid;
 	const struct ap_proc *proc; /* the engine's entry of tgid, when the
 				   * caller has it (NULL: looked up here) */
+	const struct ap_eval_sets *sets; /* from ap_eval__may_match for this
+				   * very operation (NULL: computed here) */
 	const char *path;         /* absolute: the target (exec: the name given) */
 	const char *alt[2];       /* exec: resolved exe, #! interpreter (NULL) */
 	bool has_ino;
@@ -103,8 +111,10 @@ int ap_eval__op(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
 /* false when no clause of the operation's ops can match it whatever the
  * labels, gates and lineage (no map but the inode's learned names read):
  * the supervisor then lets the call run without looking at the process.
- * A connect is not decided here (its endpoint ranges are). */
-bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in);
+ * A connect is not decided here (its endpoint ranges are). sets (may be
+ * NULL) receives the patterns, for in->sets of the ap_eval__op after. */
+bool ap_eval__may_match(const struct ap_eval_ctx *c, const struct ap_eval_in *in,
+			struct ap_eval_sets *sets);
 
 /* kernel s_dev from a stat st_dev */
 uint32_t ap_eval__kdev(dev_t d);

@@ -188,6 +188,7 @@ static void test_may_match(void **state)
 	struct ap_eval_out o;
 	const char *push[] = { "git", "push" };
 	const char *status[] = { "git", "status" };
+	struct ap_eval_sets sets;
 	struct ap_eval_in in = { .op = AP_OP_OPEN, .tgid = 1, .path = "/proj/.env", .wr = true };
 
 	(void)state;
@@ -197,47 +198,52 @@ static void test_may_match(void **state)
 		 "  rule push:\n    block exec \"git\" \"push\"\n"
 		 "  rule stay:\n    block unlink file \"/**\" unless target \"/proj/**\"\n"
 		 "  rule keep:\n    block rename file \"/proj/keep/**\"\n");
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, NULL));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 1);
 	/* no rule writes /dev/null, whatever the labels */
 	in.path = "/dev/null";
-	assert_false(ap_eval__may_match(&f.ev, &in));
+	assert_false(ap_eval__may_match(&f.ev, &in, NULL));
 	/* a label-conditioned rule: the process decides, so not skipped
 	 * (here unknown to the maps: ap_eval__op decides) */
 	in.path = "/proj/out/a";
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, NULL));
 	/* reading is not writing */
 	in.path = "/proj/.env";
 	in.wr = false;
 	in.rd = true;
-	assert_false(ap_eval__may_match(&f.ev, &in));
+	assert_false(ap_eval__may_match(&f.ev, &in, NULL));
 	/* exec: the arguments count */
 	in = (struct ap_eval_in){ .op = AP_OP_EXEC, .tgid = 1, .path = "/usr/bin/git",
 				  .argv = status, .argc = 2 };
-	assert_false(ap_eval__may_match(&f.ev, &in));
+	assert_false(ap_eval__may_match(&f.ev, &in, NULL));
 	in.argv = push;
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, NULL));
 	/* unlink: the clause's target matches everything, the unless
 	 * condition is left to ap_eval__op */
 	in = (struct ap_eval_in){ .op = AP_OP_UNLINK, .tgid = 1, .path = "/proj/x" };
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, NULL));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 0);
 	/* rename: the destination counts as well (a write rule does not
 	 * cover a rename, contract section 3) */
 	in = (struct ap_eval_in){ .op = AP_OP_RENAME, .tgid = 1, .path = "/tmp/a",
 				  .path2 = "/proj/keep/x" };
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, NULL));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 1);
 	in.path2 = "/proj/.env.local";
-	assert_false(ap_eval__may_match(&f.ev, &in));
+	assert_false(ap_eval__may_match(&f.ev, &in, NULL));
 	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
 	assert_int_equal(o.nmatch, 0);
-	/* a hard link is a write of the new name */
+	/* a hard link is a write of the new name; the patterns may_match
+	 * found give ap_eval__op the same answer */
 	in.link = true;
-	assert_true(ap_eval__may_match(&f.ev, &in));
+	assert_true(ap_eval__may_match(&f.ev, &in, &sets));
+	in.sets = &sets;
+	assert_int_equal(ap_eval__op(&f.ev, &in, &o), 0);
+	assert_int_equal(o.nmatch, 1);
+	assert_string_equal(rule_of(&f, &o), "env");
 	unload(&f);
 }
 
